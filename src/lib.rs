@@ -1,0 +1,5 @@
+//! meshdeck: a terminal assistant for the Istio service mesh. This crate root only
+//! wires modules together; binaries and tests reach everything through it.
+
+pub mod labels;
+pub mod sim;
