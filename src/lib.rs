@@ -1,5 +1,6 @@
 //! meshdeck: a terminal assistant for the Istio service mesh. This crate root only
 //! wires modules together; binaries and tests reach everything through it.
 
+pub mod cli;
 pub mod labels;
 pub mod sim;

@@ -1,1 +1,93 @@
-fn main() {}
+//! meshdeck's entry point: parse the command line, set up logging, dispatch to a subcommand.
+
+use anyhow::Context;
+use clap::Parser;
+use meshdeck::cli::{Cli, Command, DemoArgs, SimArgs};
+use meshdeck::sim::api::faults::Faults;
+use meshdeck::sim::run::{SimOptions, start};
+use meshdeck::sim::scale::ScaleSpec;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("meshdeck: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = rt.block_on(async {
+        match cli.command {
+            Some(Command::Sim(args)) => run_sim(args).await,
+            Some(Command::Demo(args)) => run_demo(args).await,
+            None => anyhow::bail!("the terminal UI is not available yet; try `meshdeck demo` or `meshdeck sim`"),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("meshdeck: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_stderr_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MESHDECK_LOG").unwrap_or_else(|_| "warn".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+async fn run_sim(args: SimArgs) -> anyhow::Result<()> {
+    init_stderr_logging();
+    let faults = match &args.faults {
+        Some(spec) => Faults::parse(spec).map_err(|e| anyhow::anyhow!("--faults: {e}"))?,
+        None => Faults::default(),
+    };
+    let scale = match &args.scale {
+        Some(spec) => Some(ScaleSpec::parse(spec).map_err(|e| anyhow::anyhow!("--scale: {e}"))?),
+        None => None,
+    };
+    let opts = SimOptions {
+        scenarios: args.scenarios,
+        scale,
+        listen: args.listen,
+        kubeconfig_out: args.kubeconfig_out,
+        time_scale: args.time_scale,
+        faults,
+    };
+    let handle = start(opts).await.context("starting the simulated cluster")?;
+    println!("{}", handle.kubeconfig_path.display());
+    eprintln!(
+        "meshdeck sim: serving {} — export KUBECONFIG={} (contexts sim-admin, sim-viewer); Ctrl-C to stop",
+        handle.server(),
+        handle.kubeconfig_path.display()
+    );
+    wait_for_shutdown().await;
+    drop(handle);
+    Ok(())
+}
+
+async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
+    init_stderr_logging();
+    let opts = SimOptions { scenarios: vec!["demo".into()], time_scale: args.time_scale, ..SimOptions::default() };
+    eprintln!("meshdeck demo: starting the simulated cluster with the demo scenario…");
+    let handle = start(opts).await.context("starting the simulated cluster")?;
+    let summary = meshdeck::sim::summary(&handle.cluster);
+    println!("kubeconfig: {}", handle.kubeconfig_path.display());
+    println!("{summary}");
+    eprintln!("meshdeck demo: serving {}; Ctrl-C to stop", handle.server());
+    wait_for_shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_shutdown() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut hup = signal(SignalKind::hangup()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {},
+        _ = async { match hup.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {},
+    }
+}

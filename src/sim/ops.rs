@@ -242,7 +242,7 @@ impl Cluster {
             m.remove("managedFields");
             m.remove("deletionTimestamp");
         }
-        if spec_part(&obj).as_object().is_some_and(|s| !s.is_empty()) {
+        if obj.get("spec").is_some() {
             obj["metadata"]["generation"] = json!(1);
         }
         super::defaults::on_create(kind, &mut obj, &now);
@@ -331,7 +331,7 @@ impl Cluster {
         let changed_spec = spec_part(live) != spec_part(&obj);
         match generation {
             Some(g) => obj["metadata"]["generation"] = json!(if changed_spec { g + 1 } else { g }),
-            None if changed_spec => obj["metadata"]["generation"] = json!(1),
+            None if changed_spec && obj.get("spec").is_some() => obj["metadata"]["generation"] = json!(2),
             None => {}
         }
         if obj.get("metadata").and_then(|m| m.get("managedFields")).is_none()

@@ -71,6 +71,9 @@ pub struct Event {
     pub kind_of_change: EventType,
     pub object: Arc<Value>,
     pub labels: Arc<Labels>,
+    /// Labels before a modification, so a label-selected watch can tell an object leaving
+    /// its selection (sent as DELETED) from one that never matched.
+    pub prev_labels: Option<Arc<Labels>>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -233,7 +236,17 @@ impl Store {
             .entry((kind.group, kind.plural))
             .or_default()
             .insert(key, Entry { body: Body::Value(obj.clone()), labels: labels.clone(), rv });
-        self.record(&mut inner, kind, ns, name, EventType::Added, obj.clone(), labels);
+        let ev = Event {
+            rv,
+            kind,
+            namespace: ns,
+            name,
+            kind_of_change: EventType::Added,
+            object: obj.clone(),
+            labels,
+            prev_labels: None,
+        };
+        self.record(&mut inner, ev);
         Ok(obj)
     }
 
@@ -278,6 +291,7 @@ impl Store {
         if expected_rv.is_some_and(|e| e != current.rv) {
             return Err(StoreError::Conflict(kind.plural, name));
         }
+        let prev_labels = current.labels.clone();
         inner.rv += 1;
         let rv = inner.rv;
         obj["metadata"]["resourceVersion"] = json!(rv.to_string());
@@ -288,7 +302,17 @@ impl Store {
             .get_mut(&(kind.group, kind.plural))
             .expect("bucket exists")
             .insert(key, Entry { body: Body::Value(obj.clone()), labels: labels.clone(), rv });
-        self.record(&mut inner, kind, ns, name, EventType::Modified, obj.clone(), labels);
+        let ev = Event {
+            rv,
+            kind,
+            namespace: ns,
+            name,
+            kind_of_change: EventType::Modified,
+            object: obj.clone(),
+            labels,
+            prev_labels: Some(prev_labels),
+        };
+        self.record(&mut inner, ev);
         Ok(obj)
     }
 
@@ -303,7 +327,17 @@ impl Store {
         let mut obj = (*entry.value()).clone();
         obj["metadata"]["resourceVersion"] = json!(rv.to_string());
         let obj = Arc::new(obj);
-        self.record(&mut inner, kind, key.0, key.1, EventType::Deleted, obj.clone(), entry.labels);
+        let ev = Event {
+            rv,
+            kind,
+            namespace: key.0,
+            name: key.1,
+            kind_of_change: EventType::Deleted,
+            object: obj.clone(),
+            labels: entry.labels,
+            prev_labels: None,
+        };
+        self.record(&mut inner, ev);
         Ok(obj)
     }
 
@@ -330,18 +364,7 @@ impl Store {
         inner.history.clear();
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn record(
-        &self,
-        inner: &mut Inner,
-        kind: &'static Kind,
-        namespace: String,
-        name: String,
-        kind_of_change: EventType,
-        object: Arc<Value>,
-        labels: Arc<Labels>,
-    ) {
-        let ev = Event { rv: inner.rv, kind, namespace, name, kind_of_change, object, labels };
+    fn record(&self, inner: &mut Inner, ev: Event) {
         inner.subscribers.retain(|s| s.send(ev.clone()).is_ok());
         inner.history.push_back(ev);
         while inner.history.len() > self.history_cap {
