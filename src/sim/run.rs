@@ -34,6 +34,7 @@ pub struct SimHandle {
     pub cluster: Arc<Cluster>,
     pub log: Arc<RequestLog>,
     pub tokens: Tokens,
+    state: Arc<ApiState>,
     tasks: Vec<JoinHandle<()>>,
     _tmp: Option<tempdir::TempDir>,
 }
@@ -50,6 +51,17 @@ impl SimHandle {
     pub fn server(&self) -> String {
         format!("https://{}", self.addr)
     }
+
+    /// Forgets the watch history and closes every open watch, as an etcd compaction followed
+    /// by an API server restart would: clients resuming from an older version get 410 Gone.
+    pub fn expire_watches(&self) {
+        expire(&self.state);
+    }
+}
+
+fn expire(state: &ApiState) {
+    state.cluster.store.compact_all();
+    state.watch_epoch.send_modify(|e| *e += 1);
 }
 
 mod tempdir {
@@ -123,8 +135,7 @@ pub async fn start(opts: SimOptions) -> anyhow::Result<SimHandle> {
         tasks.push(tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
-                st.cluster.store.compact_all();
-                st.watch_epoch.send_modify(|e| *e += 1);
+                expire(&st);
             }
         }));
     }
@@ -145,7 +156,7 @@ pub async fn start(opts: SimOptions) -> anyhow::Result<SimHandle> {
         let files = scenario::resolve(name).map_err(|e| anyhow::anyhow!("{e}"))?;
         scenario::load(&cluster, &files).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     }
-    Ok(SimHandle { addr, kubeconfig_path, kubeconfig, cluster, log, tokens, tasks, _tmp: tmp })
+    Ok(SimHandle { addr, kubeconfig_path, kubeconfig, cluster, log, tokens, state, tasks, _tmp: tmp })
 }
 
 /// Kubeconfigs hold bearer tokens: readable by the owner only.

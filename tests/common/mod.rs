@@ -1,0 +1,44 @@
+//! Shared helpers for integration tests: an in-process simulated cluster, kube clients for
+//! its contexts, and condition waits with generous deadlines.
+#![allow(dead_code)]
+
+use meshdeck::sim::run::{SimHandle, SimOptions, start};
+use std::future::Future;
+use std::time::Duration;
+
+pub async fn sim(scenarios: &[&str], time_scale: f64) -> SimHandle {
+    let opts = SimOptions {
+        scenarios: scenarios.iter().map(|s| s.to_string()).collect(),
+        time_scale,
+        ..SimOptions::default()
+    };
+    start(opts).await.expect("simulated cluster starts")
+}
+
+pub async fn client(h: &SimHandle, context: &str) -> kube::Client {
+    let kc = kube::config::Kubeconfig::from_yaml(&h.kubeconfig).expect("kubeconfig parses");
+    let opts = kube::config::KubeConfigOptions { context: Some(context.to_string()), ..Default::default() };
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &opts).await.expect("kubeconfig loads");
+    kube::Client::try_from(cfg).expect("client builds")
+}
+
+/// Polls `f` until it returns Some, or panics naming `what` after `deadline`.
+pub async fn wait_for<T, F, Fut>(what: &str, deadline: Duration, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let end = tokio::time::Instant::now() + deadline;
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        if tokio::time::Instant::now() > end {
+            panic!("timed out after {deadline:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Generous: these run on a loaded 2-core machine.
+pub const DEADLINE: Duration = Duration::from_secs(60);
