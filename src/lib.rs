@@ -2,5 +2,6 @@
 //! wires modules together; binaries and tests reach everything through it.
 
 pub mod cli;
+pub mod cluster;
 pub mod labels;
 pub mod sim;

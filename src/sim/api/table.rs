@@ -70,7 +70,9 @@ fn pod_cells(o: &Value) -> Vec<Value> {
 }
 
 /// Column definitions and the cells (without name and age) for a kind.
-fn columns(kind: &Kind) -> (Vec<Value>, fn(&Value) -> Vec<Value>) {
+type Cells = fn(&Value) -> Vec<Value>;
+
+fn columns(kind: &Kind) -> (Vec<Value>, Cells) {
     match kind.plural {
         "pods" => (
             vec![

@@ -182,7 +182,7 @@ impl Watcher {
                     cursor = cursor.max(now_rv);
                 }
             }
-            let sleep_until = deadline.map_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600), |d| d);
+            let sleep_until = deadline.unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
             tokio::select! {
                 r = changes.changed() => if r.is_err() { return },
                 _ = tokio::time::sleep(BOOKMARK_EVERY) => {

@@ -1,0 +1,6 @@
+//! The only code that talks to a Kubernetes API: the client from kubeconfig, watchers that keep
+//! slim copies of the objects meshdeck needs, and (later) dry-run and apply. Nothing here
+//! derives mesh state; `mesh/` does that from the snapshots this module produces.
+
+pub mod client;
+pub mod watch;
