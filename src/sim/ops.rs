@@ -368,6 +368,9 @@ impl Cluster {
         let live = self.store.get(kind, ns, name).map(|e| e.value());
         let now = self.now_str();
         let map_patch_err = |e: PatchError| match e {
+            PatchError::Invalid(m) if m.starts_with("strategic merge patch is not supported") => {
+                OpError::Denied { code: 415, reason: "UnsupportedMediaType".into(), message: m }
+            }
             PatchError::Invalid(m) => OpError::Invalid(m),
             PatchError::Conflicts(c) => OpError::ApplyConflicts(c),
         };
@@ -419,7 +422,7 @@ impl Cluster {
                     let mut merged = (*live).clone();
                     merged["status"] = next.get("status").cloned().unwrap_or(Value::Null);
                     next = merged;
-                } else if has_status_subresource(kind) && !matches!(how, PatchHow::Apply { .. }) {
+                } else if has_status_subresource(kind) {
                     match live.get("status") {
                         Some(s) => next["status"] = s.clone(),
                         None => {
