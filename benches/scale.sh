@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Scale benchmark: generates the 100,000-pod cluster in `meshdeck sim`, then times
+# `meshdeck inventory -o json` and `kubectl get pods -A -o json` against it, with peak RSS.
+# A benchmark, not a test: it prints figures and never fails on speed.
+#
+#   benches/scale.sh [namespaces=1000,workloads=10000,pods-per-workload=10]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+spec=${1:-namespaces=1000,workloads=10000,pods-per-workload=10}
+cargo build --release --quiet
+bin=target/release/meshdeck
+work=$(mktemp -d)
+trap 'kill "$sim_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+start=$(date +%s.%N)
+"$bin" sim --scale "$spec" --kubeconfig-out "$work/kubeconfig" >"$work/sim.out" 2>"$work/sim.err" &
+sim_pid=$!
+while ! [ -s "$work/sim.out" ]; do
+  kill -0 "$sim_pid" 2>/dev/null || { cat "$work/sim.err"; exit 1; }
+  sleep 0.05
+done
+ready=$(date +%s.%N)
+echo "sim: ready to serve $spec after $(python3 -c "print(round($ready - $start, 2))") s"
+echo "sim: VmHWM after generation: $(grep VmHWM /proc/$sim_pid/status | awk '{print $2, $3}')"
+
+export KUBECONFIG=$work/kubeconfig
+measure() {
+  local name=$1; shift
+  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out.json" 2>"$work/err" || { echo "$name failed:"; cat "$work/err"; return; }
+  read -r secs kib <"$work/time"
+  echo "$name: ${secs} s, peak RSS $((kib / 1024)) MiB, output $(($(stat -c %s "$work/out.json") / 1048576)) MiB"
+}
+if "$bin" inventory --help >/dev/null 2>&1; then
+  measure "meshdeck inventory -o json" "$bin" inventory -o json
+  pods=$(python3 -c "import json,sys; d=json.load(open('$work/out.json')); print(sum(n['pods'] for n in d['namespaces']))" 2>/dev/null || echo "?")
+  echo "meshdeck inventory: pods counted: $pods"
+fi
+if command -v kubectl >/dev/null; then
+  measure "kubectl get pods -A -o json" kubectl get pods -A -o json
+fi
+echo "sim: VmHWM at the end: $(grep VmHWM /proc/$sim_pid/status | awk '{print $2, $3}')"
