@@ -67,7 +67,10 @@ async fn kubectl_works_against_the_sim() {
 
     let o = kubectl(&h, &["apply", "--server-side", "-f", app]).await;
     assert!(o.status.success(), "{}", text(&o));
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "namespace/shop serverside-applied\ndeployment.apps/web serverside-applied\n");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "namespace/shop serverside-applied\ndeployment.apps/web serverside-applied\n"
+    );
 
     let o = kubectl(&h, &["rollout", "status", "deploy/web", "-n", "shop", "--timeout=60s"]).await;
     assert!(o.status.success(), "{}", text(&o));
@@ -118,7 +121,11 @@ async fn kubectl_works_against_the_sim() {
             sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
         }
     });
-    let before: Vec<String> = out.lines().filter(|l| l.starts_with("shop")).map(|l| l.split_whitespace().nth(1).unwrap().to_string()).collect();
+    let before: Vec<String> = out
+        .lines()
+        .filter(|l| l.starts_with("shop"))
+        .map(|l| l.split_whitespace().nth(1).unwrap().to_string())
+        .collect();
     let o = kubectl(&h, &["rollout", "restart", "deploy/web", "-n", "shop"]).await;
     assert!(o.status.success(), "{}", text(&o));
     let o = kubectl(&h, &["rollout", "status", "deploy/web", "-n", "shop", "--timeout=60s"]).await;
@@ -129,7 +136,9 @@ async fn kubectl_works_against_the_sim() {
         async move {
             let new_running = seen
                 .lines()
-                .filter(|l| !before.iter().any(|b| l.starts_with(b.as_str())) && l.contains("Running") && l.contains("1/1"))
+                .filter(|l| {
+                    !before.iter().any(|b| l.starts_with(b.as_str())) && l.contains("Running") && l.contains("1/1")
+                })
                 .count();
             (new_running >= 2).then_some(())
         }

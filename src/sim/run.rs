@@ -141,7 +141,7 @@ pub async fn start(opts: SimOptions) -> anyhow::Result<SimHandle> {
     }
 
     let server = format!("https://{addr}");
-    let kubeconfig = kubeconfig::render(&server, &serving.ca_pem, &tokens.admin, &tokens.viewer);
+    let kubeconfig = kubeconfig::render(&server, &serving.ca_pem, &tokens);
     let (kubeconfig_path, tmp) = match &opts.kubeconfig_out {
         Some(p) => (p.clone(), None),
         None => {

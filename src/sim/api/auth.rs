@@ -1,6 +1,7 @@
-//! Who is calling and what they may do. Two users: `sim-admin` may do everything, `sim-viewer`
-//! only get, list and watch. Tokens are bearer tokens made at start and written to the
-//! kubeconfig.
+//! Who is calling and what they may do. `sim-admin` may do everything, `sim-viewer` only get,
+//! list and watch; `sim-restricted` reads like the viewer but not Secrets or webhook
+//! configurations, as a namespace-scoped operator often cannot. Tokens are bearer tokens made at
+//! start and written to the kubeconfig.
 
 use super::super::kinds::Kind;
 
@@ -8,6 +9,7 @@ use super::super::kinds::Kind;
 pub enum Role {
     Admin,
     Viewer,
+    Restricted,
 }
 
 #[derive(Debug, Clone)]
@@ -20,6 +22,7 @@ pub struct User {
 pub struct Tokens {
     pub admin: String,
     pub viewer: String,
+    pub restricted: String,
 }
 
 impl Tokens {
@@ -28,7 +31,7 @@ impl Tokens {
             let b: [u8; 16] = rand::random();
             format!("{p}-{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>())
         };
-        Tokens { admin: t("admin"), viewer: t("viewer") }
+        Tokens { admin: t("admin"), viewer: t("viewer"), restricted: t("restricted") }
     }
 
     pub fn user(&self, authorization: Option<&str>) -> Option<User> {
@@ -37,6 +40,8 @@ impl Tokens {
             Some(User { name: "sim-admin".into(), role: Role::Admin })
         } else if token == self.viewer {
             Some(User { name: "sim-viewer".into(), role: Role::Viewer })
+        } else if token == self.restricted {
+            Some(User { name: "sim-restricted".into(), role: Role::Restricted })
         } else {
             None
         }
@@ -46,8 +51,14 @@ impl Tokens {
 pub fn allowed(role: Role, verb: &str) -> bool {
     match role {
         Role::Admin => true,
-        Role::Viewer => matches!(verb, "get" | "list" | "watch"),
+        Role::Viewer | Role::Restricted => matches!(verb, "get" | "list" | "watch"),
     }
+}
+
+/// Like `allowed`, for one kind: the restricted user cannot read Secrets or webhooks.
+pub fn allowed_on(role: Role, verb: &str, kind: &Kind) -> bool {
+    let hidden = matches!(kind.plural, "secrets" | "mutatingwebhookconfigurations" | "validatingwebhookconfigurations");
+    allowed(role, verb) && !(role == Role::Restricted && hidden)
 }
 
 /// The API server's wording for a refusal, e.g.

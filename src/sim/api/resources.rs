@@ -98,7 +98,7 @@ pub(crate) async fn handle(
             status::error(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
         };
     }
-    if !auth::allowed(user.role, verb) {
+    if !auth::allowed_on(user.role, verb, t.kind) {
         let msg = auth::forbidden_message(&user.name, verb, t.kind, t.namespace.as_deref(), t.name.as_deref());
         let details = json!({"kind": t.kind.plural, "group": t.kind.group, "name": t.name.clone().unwrap_or_default()});
         return status::error_with_details(403, "Forbidden", &msg, details);
@@ -310,7 +310,14 @@ fn self_subject_access_review(user: &User, body: &[u8]) -> Response {
     let verb = review.pointer("/spec/resourceAttributes/verb").and_then(Value::as_str).unwrap_or("").to_string();
     let allowed = match user.role {
         Role::Admin => true,
-        Role::Viewer => auth::allowed(Role::Viewer, &verb),
+        role => {
+            let group = review.pointer("/spec/resourceAttributes/group").and_then(Value::as_str).unwrap_or("");
+            let resource = review.pointer("/spec/resourceAttributes/resource").and_then(Value::as_str).unwrap_or("");
+            match crate::sim::kinds::by_group_plural(group, resource) {
+                Some(k) => auth::allowed_on(role, &verb, k),
+                None => auth::allowed(role, &verb),
+            }
+        }
     };
     review["status"] = if allowed {
         json!({"allowed": true, "reason": format!("RBAC: allowed by ClusterRoleBinding for User \"{}\"", user.name)})
