@@ -10,4 +10,5 @@ pub mod istiod;
 pub mod kinds;
 pub mod ops;
 pub mod patch;
+pub mod scenario;
 pub mod store;
