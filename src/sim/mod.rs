@@ -10,5 +10,6 @@ pub mod istiod;
 pub mod kinds;
 pub mod ops;
 pub mod patch;
+pub mod scale;
 pub mod scenario;
 pub mod store;
