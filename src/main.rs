@@ -45,7 +45,7 @@ async fn run_sim(args: SimArgs) -> anyhow::Result<()> {
         None => Faults::default(),
     };
     let scale = match &args.scale {
-        Some(spec) => Some(ScaleSpec::parse(spec).map_err(|e| anyhow::anyhow!("--scale: {e}"))?),
+        Some(spec) => Some(spec.parse::<ScaleSpec>().map_err(|e| anyhow::anyhow!("--scale: {e}"))?),
         None => None,
     };
     let opts = SimOptions {
