@@ -14,6 +14,15 @@ use tokio::sync::{mpsc, watch};
 /// generator instead of a `Value` each, which keeps the simulated cluster's memory bounded.
 pub trait Render: Send + Sync {
     fn render(&self, id: u64) -> Value;
+
+    /// The object as JSON bytes with `metadata.resourceVersion` set to `rv`. Lists of 100,000
+    /// generated pods go through here, so a renderer may write bytes directly instead of
+    /// building a `Value`; the result must equal `render` with that version.
+    fn render_json(&self, id: u64, rv: u64) -> Vec<u8> {
+        let mut v = self.render(id);
+        v["metadata"]["resourceVersion"] = json!(rv.to_string());
+        serde_json::to_vec(&v).unwrap_or_default()
+    }
 }
 
 #[derive(Clone)]
@@ -31,6 +40,19 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The object as JSON bytes, without building a `Value` for generated objects.
+    pub fn json(&self) -> Vec<u8> {
+        match &self.body {
+            Body::Value(v) => serde_json::to_vec(v.as_ref()).unwrap_or_default(),
+            Body::Lazy(r, id) => r.render_json(*id, self.rv),
+        }
+    }
+
+    /// The stored `apiVersion`, read without rendering where possible.
+    pub fn is_lazy(&self) -> bool {
+        matches!(self.body, Body::Lazy(..))
+    }
+
     /// The object with its current `metadata.resourceVersion`.
     pub fn value(&self) -> Arc<Value> {
         match &self.body {
@@ -108,8 +130,8 @@ pub struct Store {
 }
 
 /// A page of a list.
-pub struct ListPage {
-    pub items: Vec<Arc<Value>>,
+pub struct ListPage<T = Arc<Value>> {
+    pub items: Vec<T>,
     pub rv: u64,
     /// The (namespace, name) after which the next page starts, when there is one.
     pub next: Option<(String, String)>,
@@ -177,6 +199,12 @@ impl Store {
     }
 
     pub fn list(&self, kind: &'static Kind, q: &ListQuery<'_>) -> ListPage {
+        let page = self.list_entries(kind, q);
+        ListPage { items: page.items.iter().map(Entry::value).collect(), rv: page.rv, next: page.next }
+    }
+
+    /// Like `list`, but the entries themselves, so large lists can be written as bytes.
+    pub fn list_entries(&self, kind: &'static Kind, q: &ListQuery<'_>) -> ListPage<Entry> {
         let inner = self.lock();
         let rv = inner.rv;
         let mut items = Vec::new();
@@ -205,7 +233,7 @@ impl Store {
                 next = last.clone();
                 break;
             }
-            items.push(entry.value());
+            items.push(entry.clone());
             last = Some((ons.clone(), oname.clone()));
         }
         ListPage { items, rv, next }
