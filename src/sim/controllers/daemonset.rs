@@ -53,7 +53,6 @@ pub fn reconcile(ctx: &Arc<Ctx>, ns: &str, name: &str) -> Outcome {
     let hash = template_hash(&template, int_at(&ds, "/status/collisionCount").unwrap_or(0));
     let node_names: Vec<String> = nodes::schedulable(&ctx.cluster).into_iter().map(|n| n.name).collect();
     let list = podtemplate::owned(ctx, pods(), ns, ds.pointer("/spec/selector"), uid(&ds));
-    podtemplate::nudge(ctx, ns, &list);
     let mut on_node: BTreeMap<String, Vec<Arc<Value>>> = BTreeMap::new();
     for p in list {
         on_node.entry(node_of(&p)).or_default().push(p);

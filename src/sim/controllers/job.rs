@@ -26,7 +26,6 @@ pub fn reconcile(ctx: &Arc<Ctx>, ns: &str, name: &str) -> Outcome {
     let fallback = json!({"matchLabels": {"batch.kubernetes.io/controller-uid": job_uid}});
     let selector = job.pointer("/spec/selector").filter(|s| s.is_object()).unwrap_or(&fallback);
     let list = podtemplate::owned(ctx, pods(), ns, Some(selector), &job_uid);
-    podtemplate::nudge(ctx, ns, &list);
     let active: Vec<&Arc<Value>> = list.iter().filter(|p| !pod_terminal(p)).collect();
     let succeeded = (list.iter().filter(|p| str_at(p, "/status/phase") == "Succeeded").count() as i64)
         .max(int_at(&job, "/status/succeeded").unwrap_or(0));

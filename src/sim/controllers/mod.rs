@@ -22,6 +22,7 @@ mod util;
 #[cfg(test)]
 mod tests;
 
+use super::kinds;
 use super::ops::{Cluster, OpError};
 use super::store::{Event, EventType};
 use queue::{Key, Queue, What};
@@ -64,6 +65,7 @@ impl Ctx {
 pub fn spawn_all(cluster: Arc<Cluster>) {
     nodes::ensure_nodes(&cluster);
     let rx = cluster.store.subscribe();
+    let subscribed_at = cluster.store.current_rv();
     let ctx = Arc::new(Ctx {
         cluster,
         queue: Arc::new(Queue::default()),
@@ -73,25 +75,25 @@ pub fn spawn_all(cluster: Arc<Cluster>) {
         sts_revisions: Mutex::new(HashMap::new()),
         failures: Mutex::new(HashMap::new()),
     });
-    enqueue_unsynced(&ctx);
+    replay_history(&ctx, subscribed_at);
     tokio::spawn(dispatch(ctx.clone(), rx));
     tokio::spawn(work(ctx));
 }
 
-/// Workloads written before the controllers started and not yet reconciled.
-fn enqueue_unsynced(ctx: &Ctx) {
-    for (group, plural, what) in [
-        ("apps", "deployments", What::Deployment),
-        ("apps", "replicasets", What::ReplicaSet),
-        ("apps", "statefulsets", What::StatefulSet),
-        ("apps", "daemonsets", What::DaemonSet),
-        ("batch", "jobs", What::Job),
-    ] {
-        for obj in ctx.cluster.store.all(kind(group, plural), None) {
-            if needs_sync(&obj) {
-                ctx.queue.add(Key::new(what, str_at(&obj, "/metadata/namespace"), util::name(&obj)));
-            }
-        }
+/// Replays the store's event history, so objects written before the controllers started are
+/// handled as if their events had just arrived. Objects the scale generator inserted carry
+/// no events (history restarts after them) and are left alone.
+fn replay_history(ctx: &Ctx, up_to: u64) {
+    let store = &ctx.cluster.store;
+    let since = store.compacted_rv();
+    let mut evs: Vec<Event> = kinds::all()
+        .filter(|k| !k.virtual_only)
+        .flat_map(|k| store.events_since(k, since).unwrap_or_default())
+        .filter(|e| e.rv <= up_to)
+        .collect();
+    evs.sort_by_key(|e| e.rv);
+    for ev in &evs {
+        on_event(ctx, ev);
     }
 }
 

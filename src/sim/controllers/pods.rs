@@ -36,10 +36,6 @@ impl Kubelet {
         self.tracked.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn tracks(&self, pod_uid: &str) -> bool {
-        self.lock().contains_key(pod_uid)
-    }
-
     pub fn forget(&self, pod_uid: &str) {
         self.lock().remove(pod_uid);
     }

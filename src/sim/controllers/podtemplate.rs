@@ -3,7 +3,6 @@
 //! itself goes through `Cluster::create`, so admission (sidecar injection) runs on it.
 
 use super::Ctx;
-use super::queue::{Key, What};
 use super::util::{controlled_by, owner_ref, pods, selector_of, str_at};
 use crate::sim::kinds::Kind;
 use crate::sim::ops::{OpError, WriteOpts};
@@ -57,13 +56,4 @@ pub fn new_pod(template: &Value, owner: &Value, name: PodName<'_>, extra: &[(&st
 
 pub fn create(ctx: &Ctx, ns: &str, pod: Value) -> Result<Arc<Value>, OpError> {
     ctx.cluster.create(pods(), ns, pod, WriteOpts::by(super::util::MANAGER))
-}
-
-/// Pending pods the kubelet has not picked up (written before the controllers started).
-pub fn nudge(ctx: &Ctx, ns: &str, list: &[Arc<Value>]) {
-    for p in list {
-        if matches!(str_at(p, "/status/phase"), "" | "Pending") && !ctx.kubelet.tracks(super::util::uid(p)) {
-            ctx.queue.add(Key::new(What::Pod, ns, super::util::name(p)));
-        }
-    }
 }

@@ -46,7 +46,6 @@ pub fn reconcile(ctx: &Arc<Ctx>, ns: &str, name: &str) -> Outcome {
     let want = int_at(&rs, "/spec/replicas").unwrap_or(1).max(0);
     let selector = rs.pointer("/spec/selector");
     let list = podtemplate::owned(ctx, util::pods(), ns, selector, uid(&rs));
-    podtemplate::nudge(ctx, ns, &list);
     let active: Vec<&Arc<Value>> = list.iter().filter(|p| !pod_terminal(p)).collect();
     let key = Key::new(What::ReplicaSet, ns, name);
     let mut failure = None;

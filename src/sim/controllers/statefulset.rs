@@ -80,7 +80,6 @@ pub fn reconcile(ctx: &Arc<Ctx>, ns: &str, name: &str) -> Outcome {
     let parallel = str_at(&set, "/spec/podManagementPolicy") == "Parallel";
     let selector = set.pointer("/spec/selector");
     let list = podtemplate::owned(ctx, pods(), ns, selector, uid(&set));
-    podtemplate::nudge(ctx, ns, &list);
     let existing = by_ordinal(name, list);
     let key = Key::new(What::StatefulSet, ns, name);
     let mut retry = None;

@@ -149,8 +149,12 @@ pub fn reconcile_hpa(ctx: &Arc<Ctx>, ns: &str, name: &str) -> Outcome {
             false,
         );
     }
-    let mut status = json!({"currentReplicas": int_at(&target, "/status/replicas").unwrap_or(current), "desiredReplicas": desired,
-                            "conditions": conds});
+    let mut status = json!({
+        "observedGeneration": generation(&hpa),
+        "currentReplicas": int_at(&target, "/status/replicas").unwrap_or(current),
+        "desiredReplicas": desired,
+        "conditions": conds,
+    });
     if rescaled {
         status["lastScaleTime"] = json!(now);
     } else if let Some(t) = hpa.pointer("/status/lastScaleTime") {

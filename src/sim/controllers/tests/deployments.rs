@@ -157,14 +157,17 @@ async fn recreate_removes_old_pods_before_starting_new_ones() {
     .unwrap();
     rolled_out(&c, "demo", "batch").await;
     let hash_of = |v: &Value| v["pod-template-hash"].as_str().unwrap_or_default().to_string();
+    let mut added = 0;
     for ev in drain(&mut rx) {
         if let Some(ev) = log.apply(&ev, "demo")
             && ev.kind_of_change == EventType::Added
         {
+            added += 1;
             let new_hash = s(&ev.object, "/metadata/labels/pod-template-hash").to_string();
             let others: Vec<String> = log.live.values().map(|(l, _)| hash_of(l)).filter(|h| *h != new_hash).collect();
             assert!(others.is_empty(), "a new pod started while old ones remained: {others:?}");
         }
     }
+    assert_eq!(added, 2, "both new pods seen starting");
     assert!(pods_with(&c, "demo", "batch").iter().all(|p| s(p, "/spec/containers/0/image") == "nginx:1.26"));
 }

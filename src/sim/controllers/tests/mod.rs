@@ -3,6 +3,7 @@
 
 mod deployments;
 mod pods;
+mod startup;
 mod workloads;
 
 use super::spawn_all;

@@ -97,3 +97,38 @@ async fn three_ready_nodes_exist() {
         assert_eq!(cond(n, "Ready").unwrap()["status"], "True");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pdb_counts_healthy_pods_and_hpa_holds_min_replicas() {
+    let c = start("demo");
+    create(&c, "apps", "deployments", "demo", deployment("web", 3, "nginx:1.25"));
+    let pdb = json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "web"},
+                     "spec": {"minAvailable": 2, "selector": {"matchLabels": {"app": "web"}}}});
+    create(&c, "policy", "poddisruptionbudgets", "demo", pdb);
+    let p = wait_for("pdb with three healthy pods", || {
+        let p = c.get(k("policy", "poddisruptionbudgets"), "demo", "web").map_err(|e| e.to_string())?;
+        if int(&p, "/status/currentHealthy") == 3 { Ok(p) } else { Err(p["status"].to_string()) }
+    })
+    .await;
+    assert_eq!((int(&p, "/status/desiredHealthy"), int(&p, "/status/expectedPods")), (2, 3));
+    assert_eq!(int(&p, "/status/disruptionsAllowed"), 1);
+    assert_eq!(cond(&p, "DisruptionAllowed").unwrap()["reason"], "SufficientPods");
+
+    let hpa = json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "web"},
+                     "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                              "minReplicas": 4, "maxReplicas": 6}});
+    create(&c, "autoscaling", "horizontalpodautoscalers", "demo", hpa);
+    let d = wait_for("deployment raised to the HPA minimum", || {
+        let d = c.get(k("apps", "deployments"), "demo", "web").map_err(|e| e.to_string())?;
+        if int(&d, "/status/availableReplicas") == 4 { Ok(d) } else { Err(d["status"].to_string()) }
+    })
+    .await;
+    assert_eq!(int(&d, "/spec/replicas"), 4);
+    let h = wait_for("hpa status", || {
+        let h = c.get(k("autoscaling", "horizontalpodautoscalers"), "demo", "web").map_err(|e| e.to_string())?;
+        if int(&h, "/status/currentReplicas") == 4 { Ok(h) } else { Err(h["status"].to_string()) }
+    })
+    .await;
+    assert_eq!(int(&h, "/status/desiredReplicas"), 4);
+    assert!(!s(&h, "/status/lastScaleTime").is_empty());
+}
