@@ -12,8 +12,11 @@ use rcgen::{
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime};
 use x509_parser::der_parser::asn1_rs::Tag;
-use x509_parser::extensions::{GeneralName, ParsedExtension};
-use x509_parser::pem::Pem;
+use x509_parser::extensions::ParsedExtension;
+
+mod inspect;
+pub use inspect::{CertInfo, inspect_chain};
+use inspect::{first_cert_der, to_system_time};
 
 /// The mesh's trust domain; Istio's default.
 pub const TRUST_DOMAIN: &str = "cluster.local";
@@ -77,20 +80,6 @@ pub struct ServingCert {
     pub cert_pem: String,
     pub key_pem: String,
     pub ca_pem: String,
-}
-
-/// What `/certs` and the tests read back from a certificate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CertInfo {
-    /// Lowercase hex of the serial number without leading zero bytes, as Envoy prints it.
-    pub serial_hex: String,
-    pub not_before: SystemTime,
-    pub not_after: SystemTime,
-    pub uris: Vec<String>,
-    pub dns: Vec<String>,
-    pub is_ca: bool,
-    pub subject: String,
-    pub issuer: String,
 }
 
 fn random_serial() -> SerialNumber {
@@ -376,24 +365,6 @@ fn secret_value(secret: &Value, key: &str) -> Result<Option<String>, CaError> {
     Ok(secret.get("stringData").and_then(|d| d.get(key)).and_then(Value::as_str).map(str::to_string))
 }
 
-fn first_cert_der(pem: &str) -> Result<Vec<u8>, String> {
-    for p in Pem::iter_from_buffer(pem.as_bytes()) {
-        let p = p.map_err(|e| format!("bad PEM: {e}"))?;
-        if p.label == "CERTIFICATE" {
-            return Ok(p.contents);
-        }
-    }
-    Err("no CERTIFICATE block".into())
-}
-
-fn to_system_time(secs: i64) -> SystemTime {
-    if secs >= 0 {
-        SystemTime::UNIX_EPOCH + Duration::from_secs(secs as u64)
-    } else {
-        SystemTime::UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
-    }
-}
-
 /// Rebuilds a certificate's subject for rcgen, keeping each value's string type so that
 /// leaves name their issuer byte for byte.
 fn distinguished_name(name: &x509_parser::x509::X509Name<'_>) -> Result<DistinguishedName, CaError> {
@@ -414,42 +385,6 @@ fn distinguished_name(name: &x509_parser::x509::X509Name<'_>) -> Result<Distingu
             };
             out.push(DnType::from_oid(&oid), value);
         }
-    }
-    Ok(out)
-}
-
-/// Every certificate in a PEM bundle, in order.
-pub fn inspect_chain(pem: &str) -> Result<Vec<CertInfo>, CaError> {
-    let mut out = Vec::new();
-    for p in Pem::iter_from_buffer(pem.as_bytes()) {
-        let p = p.map_err(|e| CaError::Invalid(format!("bad PEM: {e}")))?;
-        if p.label != "CERTIFICATE" {
-            continue;
-        }
-        let x = p.parse_x509().map_err(|e| CaError::Invalid(format!("not a certificate: {e}")))?;
-        let mut uris = Vec::new();
-        let mut dns = Vec::new();
-        if let Ok(Some(san)) = x.subject_alternative_name() {
-            for g in &san.value.general_names {
-                match g {
-                    GeneralName::URI(u) => uris.push(u.to_string()),
-                    GeneralName::DNSName(d) => dns.push(d.to_string()),
-                    _ => {}
-                }
-            }
-        }
-        let serial = x.raw_serial();
-        let trimmed = &serial[serial.iter().position(|b| *b != 0).unwrap_or(serial.len().saturating_sub(1))..];
-        out.push(CertInfo {
-            serial_hex: trimmed.iter().map(|b| format!("{b:02x}")).collect(),
-            not_before: to_system_time(x.validity().not_before.timestamp()),
-            not_after: to_system_time(x.validity().not_after.timestamp()),
-            uris,
-            dns,
-            is_ca: x.is_ca(),
-            subject: x.subject().to_string(),
-            issuer: x.issuer().to_string(),
-        });
     }
     Ok(out)
 }

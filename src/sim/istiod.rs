@@ -128,11 +128,7 @@ impl Controller {
     fn handle(&self, ev: &Event) {
         match (ev.kind.group, ev.kind.plural) {
             ("apps", "deployments") => self.on_deployment(ev),
-            ("", "secrets") if ev.name == PLUGIN_SECRET || ev.name == CA_SECRET => {
-                if self.cluster.certs.any_ready() {
-                    self.reconcile();
-                }
-            }
+            ("", "secrets") if ev.name == PLUGIN_SECRET || ev.name == CA_SECRET => self.reconcile(),
             ("", "namespaces") => match ev.kind_of_change {
                 EventType::Deleted => {
                     // Objects go before their namespace; a ConfigMap restored in between would linger.

@@ -4,6 +4,7 @@
 use super::*;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use std::sync::Arc;
+use x509_parser::pem::Pem;
 
 fn ders(pem: &str) -> Vec<CertificateDer<'static>> {
     Pem::iter_from_buffer(pem.as_bytes()).map(|p| CertificateDer::from(p.unwrap().contents)).collect()
