@@ -3,9 +3,11 @@
 //! here may depend on meshdeck's own mesh model (`mesh/`): its answers must stay independent.
 
 pub mod api;
+pub mod ca;
 pub mod clock;
 pub mod controllers;
 pub mod defaults;
+pub mod envoy;
 pub mod inject;
 pub mod istiod;
 pub mod kinds;

@@ -86,7 +86,6 @@ pub async fn start(opts: SimOptions) -> anyhow::Result<SimHandle> {
     }
     let mut tasks = Vec::new();
     controllers::spawn_all(cluster.clone());
-    tasks.push(tokio::spawn(istiod::run(cluster.clone())));
     if let Some(spec) = &opts.scale {
         scale::generate(&cluster, spec);
     }
@@ -153,9 +152,12 @@ pub async fn start(opts: SimOptions) -> anyhow::Result<SimHandle> {
     write_private(&kubeconfig_path, &kubeconfig)?;
 
     for name in &opts.scenarios {
-        let files = scenario::resolve(name).map_err(|e| anyhow::anyhow!("{e}"))?;
-        scenario::load(&cluster, &files).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let files = scenario::resolve(name).map_err(|e| anyhow::anyhow!("scenario {name}: {e}"))?;
+        scenario::load(&cluster, &files).await.map_err(|e| anyhow::anyhow!("scenario {name}: {e}"))?;
     }
+    // Started once the scenario's istiods exist: one already ready counts as ready since
+    // before any pod started, so the demo's pods have certificates from the beginning.
+    tasks.push(tokio::spawn(istiod::run(cluster.clone())));
     Ok(SimHandle { addr, kubeconfig_path, kubeconfig, cluster, log, tokens, state, tasks, _tmp: tmp })
 }
 

@@ -70,7 +70,7 @@ pub fn router(state: Arc<ApiState>) -> axum::Router {
     axum::Router::new().fallback(dispatch).with_state(state)
 }
 
-/// Parsed query string; repeated keys keep every value (port-forward's `ports`).
+/// Parsed query string; a repeated key keeps its first value.
 pub(crate) struct Query(HashMap<String, Vec<String>>);
 
 impl Query {
@@ -85,10 +85,6 @@ impl Query {
 
     pub(crate) fn get(&self, k: &str) -> Option<&str> {
         self.0.get(k).and_then(|v| v.first()).map(String::as_str)
-    }
-
-    pub(crate) fn all(&self, k: &str) -> Vec<&str> {
-        self.0.get(k).map(|v| v.iter().map(String::as_str).collect()).unwrap_or_default()
     }
 
     pub(crate) fn flag(&self, k: &str) -> bool {
@@ -217,7 +213,9 @@ async fn dispatch(State(st): State<Arc<ApiState>>, req: Request) -> Response {
         Route::OpenApiDoc(p) => {
             discovery::openapi_doc(&p).map_or_else(|| status::not_found_path(&path), |d| status::json_response(200, &d))
         }
-        Route::Resource(t) if t.sub.as_deref() == Some("portforward") => portforward(st, req, t, &query, &user).await,
+        Route::Resource(t) if t.sub.as_deref() == Some("portforward") => {
+            portforward(st, req, t, &query_str, &user).await
+        }
         Route::Resource(t) => {
             let body = match axum::body::to_bytes(req.into_body(), 64 << 20).await {
                 Ok(b) => b,
@@ -229,26 +227,22 @@ async fn dispatch(State(st): State<Arc<ApiState>>, req: Request) -> Response {
     }
 }
 
-async fn portforward(st: Arc<ApiState>, req: Request, t: Target, query: &Query, user: &User) -> Response {
-    if !auth::allowed(user.role, "create") && !auth::allowed(user.role, "get") {
-        return status::error(403, "Forbidden", "forbidden");
+async fn portforward(st: Arc<ApiState>, req: Request, t: Target, query: &str, user: &User) -> Response {
+    if !auth::allowed(user.role, "create") {
+        let msg = auth::forbidden_message(&user.name, "create", t.kind, t.namespace.as_deref(), t.name.as_deref());
+        return status::error(403, "Forbidden", &msg.replace("resource \"pods\"", "resource \"pods/portforward\""));
     }
     let ns = t.namespace.clone().unwrap_or_default();
     let pod = t.name.clone().unwrap_or_default();
-    let ports: Vec<u16> =
-        query.all("ports").iter().flat_map(|p| p.split(',')).filter_map(|p| p.trim().parse().ok()).collect();
-    if let Err((code, msg)) = super::portforward::check(&st.cluster, &ns, &pod, &ports) {
-        let reason = if code == 404 { "NotFound" } else { "BadRequest" };
-        return status::error(code, reason, &msg);
-    }
     let (mut parts, _body) = req.into_parts();
     let ws = match axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
         Ok(ws) => ws,
         Err(e) => return e.into_response(),
     };
-    let cluster = st.cluster.clone();
-    ws.protocols(["v4.channel.k8s.io", "portforward.k8s.io"])
-        .on_upgrade(move |socket| super::portforward::serve(socket, cluster, ns, pod, ports))
+    match super::portforward::upgrade(ws, st.cluster.clone(), ns, pod, query) {
+        Ok(resp) => resp,
+        Err((code, msg)) => status::error(code, if code == 404 { "NotFound" } else { "BadRequest" }, &msg),
+    }
 }
 
 pub(crate) fn user_agent_manager(headers: &HeaderMap) -> String {
@@ -310,6 +304,5 @@ mod tests {
         assert!(matches!(route("/apis/apps/v1"), Route::Resources(..)));
         let q = Query::parse("labelSelector=app%3Dweb%2Ctier+in+(a)&ports=1&ports=2");
         assert_eq!(q.get("labelSelector"), Some("app=web,tier in (a)"));
-        assert_eq!(q.all("ports"), vec!["1", "2"]);
     }
 }
