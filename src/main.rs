@@ -59,7 +59,7 @@ async fn run_sim(args: SimArgs) -> anyhow::Result<()> {
     let handle = start(opts).await.context("starting the simulated cluster")?;
     println!("{}", handle.kubeconfig_path.display());
     eprintln!(
-        "meshdeck sim: serving {} — export KUBECONFIG={} (contexts sim-admin, sim-viewer); Ctrl-C to stop",
+        "meshdeck sim: serving {} — export KUBECONFIG={} (contexts sim-admin, sim-viewer, sim-restricted); Ctrl-C to stop",
         handle.server(),
         handle.kubeconfig_path.display()
     );

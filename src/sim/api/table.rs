@@ -55,7 +55,11 @@ fn pod_cells(o: &Value) -> Vec<Value> {
     let ready = statuses.iter().chain(native.iter()).filter(|c| c["ready"] == true).count();
     let restarts: i64 = statuses.iter().map(|c| c["restartCount"].as_i64().unwrap_or(0)).sum();
     let waiting = statuses.iter().find_map(|c| c.pointer("/state/waiting/reason").and_then(Value::as_str));
-    let mut status = waiting.unwrap_or(s(o, "/status/phase")).to_string();
+    let phase = match s(o, "/status/phase") {
+        "Succeeded" => "Completed",
+        p => p,
+    };
+    let mut status = waiting.unwrap_or(phase).to_string();
     if o.pointer("/metadata/deletionTimestamp").is_some() {
         status = "Terminating".into();
     }
