@@ -276,13 +276,13 @@ fn list(st: &Arc<ApiState>, t: &Target, query: &Query, accept: &str) -> Response
         limit,
         after,
     };
-    let mut page = st.cluster.store.list(kind, &q);
-    if let Some(not) = &fsel.not_name {
-        page.items.retain(|o| o.pointer("/metadata/name").and_then(Value::as_str) != Some(not.as_str()));
-    }
-    let rv = list_rv.unwrap_or(page.rv);
-    let cont = page.next.as_ref().map(|(ns, name)| encode_continue(rv, ns, name));
     if table::wants_table(accept) {
+        let mut page = st.cluster.store.list(kind, &q);
+        if let Some(not) = &fsel.not_name {
+            page.items.retain(|o| o.pointer("/metadata/name").and_then(Value::as_str) != Some(not.as_str()));
+        }
+        let rv = list_rv.unwrap_or(page.rv);
+        let cont = page.next.as_ref().map(|(ns, name)| encode_continue(rv, ns, name));
         let include = query.get("includeObject").unwrap_or("Metadata");
         let items: Vec<Arc<Value>> = page.items.iter().map(|o| Arc::new(as_version(kind, &t.version, o))).collect();
         return status::json_response(
@@ -290,15 +290,43 @@ fn list(st: &Arc<ApiState>, t: &Target, query: &Query, accept: &str) -> Response
             &table::table(kind, &items, &rv.to_string(), cont.as_deref(), st.cluster.clock.now(), include),
         );
     }
-    let items: Vec<Value> = page.items.iter().map(|o| as_version(kind, &t.version, o)).collect();
+    // Lists are written as bytes: a page of generated pods never becomes `Value`s.
+    let page = st.cluster.store.list_entries(kind, &q);
+    let rv = list_rv.unwrap_or(page.rv);
+    let cont = page.next.as_ref().map(|(ns, name)| encode_continue(rv, ns, name));
     let mut meta = json!({"resourceVersion": rv.to_string()});
     if let Some(c) = cont {
         meta["continue"] = json!(c);
     }
-    status::json_response(
-        200,
-        &json!({"apiVersion": kind.api_version(&t.version), "kind": format!("{}List", kind.kind), "metadata": meta, "items": items}),
-    )
+    let api_version = kind.api_version(&t.version);
+    let mut out = Vec::with_capacity(page.items.len() * 4096 + 256);
+    out.extend_from_slice(b"{\"apiVersion\":");
+    out.extend_from_slice(&serde_json::to_vec(&api_version).unwrap_or_default());
+    out.extend_from_slice(format!(",\"kind\":\"{}List\",\"metadata\":", kind.kind).as_bytes());
+    out.extend_from_slice(&serde_json::to_vec(&meta).unwrap_or_default());
+    out.extend_from_slice(b",\"items\":[");
+    let mut first = true;
+    for e in &page.items {
+        let obj = if e.is_lazy() { None } else { Some(e.value()) };
+        if let (Some(not), Some(o)) = (&fsel.not_name, &obj)
+            && o.pointer("/metadata/name").and_then(Value::as_str) == Some(not.as_str())
+        {
+            continue;
+        }
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        match obj {
+            Some(o) if o.get("apiVersion").and_then(Value::as_str) != Some(api_version.as_str()) => {
+                out.extend_from_slice(&serde_json::to_vec(&as_version(kind, &t.version, &o)).unwrap_or_default());
+            }
+            Some(o) => out.extend_from_slice(&serde_json::to_vec(o.as_ref()).unwrap_or_default()),
+            None => out.extend_from_slice(&e.json()),
+        }
+    }
+    out.extend_from_slice(b"]}");
+    status::bytes_response(200, out)
 }
 
 /// Answers "may I?" for the calling user, as the RBAC authorizer would for our two roles.

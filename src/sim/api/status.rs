@@ -15,6 +15,13 @@ pub fn json_response(code: u16, body: &Value) -> Response {
     resp
 }
 
+pub fn bytes_response(code: u16, bytes: Vec<u8>) -> Response {
+    let mut resp = Response::new(Body::from(bytes));
+    *resp.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp
+}
+
 pub fn status_body(code: u16, reason: &str, message: &str, details: Option<Value>) -> Value {
     let mut s = json!({
         "kind": "Status",
