@@ -63,34 +63,29 @@ pub enum SyncState {
     },
 }
 
-/// The latest objects of one kind plus its sync state.
-pub struct Reflector<T> {
+/// Where decoded objects of one kind go. The watch loop hands over raw JSON; the sink
+/// decodes it into whatever slim form it keeps. Errors name the object and are kept as warnings.
+pub trait Sink: Send + Sync {
+    /// A complete list: everything of this kind is replaced by `items`.
+    fn replace(&self, items: &[Box<RawValue>]) -> Vec<String>;
+    fn upsert(&self, raw: &RawValue) -> Result<(), String>;
+    fn delete(&self, raw: &RawValue) -> Result<(), String>;
+}
+
+/// The sync state of one kind's watch, and what could not be read.
+pub struct KindStatus {
     pub kind: ApiKind,
-    items: RwLock<HashMap<(String, String), Arc<T>>>,
     state: RwLock<SyncState>,
     warnings: RwLock<Vec<String>>,
 }
 
-impl<T> Reflector<T> {
+impl KindStatus {
     pub fn new(kind: ApiKind) -> Arc<Self> {
-        Arc::new(Reflector {
+        Arc::new(KindStatus {
             kind,
-            items: RwLock::new(HashMap::new()),
             state: RwLock::new(SyncState::Listing { loaded: 0 }),
             warnings: RwLock::new(Vec::new()),
         })
-    }
-
-    pub fn snapshot(&self) -> Vec<Arc<T>> {
-        self.items.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
-    }
-
-    pub fn len(&self) -> usize {
-        self.items.read().unwrap_or_else(|e| e.into_inner()).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     pub fn state(&self) -> SyncState {
@@ -116,6 +111,90 @@ impl<T> Reflector<T> {
     }
 }
 
+/// A sink that keeps one kind's objects decoded as `T` in a map, with its status.
+pub struct Reflector<T> {
+    pub status: Arc<KindStatus>,
+    items: RwLock<HashMap<(String, String), Arc<T>>>,
+}
+
+impl<T> Reflector<T> {
+    pub fn new(kind: ApiKind) -> Arc<Self> {
+        Arc::new(Reflector { status: KindStatus::new(kind), items: RwLock::new(HashMap::new()) })
+    }
+
+    pub fn snapshot(&self) -> Vec<Arc<T>> {
+        self.items.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn state(&self) -> SyncState {
+        self.status.state()
+    }
+
+    pub fn warnings(&self) -> Vec<String> {
+        self.status.warnings()
+    }
+}
+
+impl<T: DeserializeOwned + Keyed + Send + Sync> Sink for Reflector<T> {
+    fn replace(&self, items: &[Box<RawValue>]) -> Vec<String> {
+        let mut fresh = HashMap::new();
+        let mut warnings = Vec::new();
+        for raw in items {
+            match serde_json::from_str::<T>(raw.get()) {
+                Ok(o) => {
+                    fresh.insert(o.key(), Arc::new(o));
+                }
+                Err(e) => warnings.push(format!(
+                    "{} {}: skipped, cannot be read: {e}",
+                    self.status.kind.display(),
+                    describe(raw)
+                )),
+            }
+        }
+        *self.items.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        warnings
+    }
+
+    fn upsert(&self, raw: &RawValue) -> Result<(), String> {
+        let o = serde_json::from_str::<T>(raw.get())
+            .map_err(|e| format!("{} {}: skipped, cannot be read: {e}", self.status.kind.display(), describe(raw)))?;
+        self.items.write().unwrap_or_else(|e| e.into_inner()).insert(o.key(), Arc::new(o));
+        Ok(())
+    }
+
+    fn delete(&self, raw: &RawValue) -> Result<(), String> {
+        let key = key_of(raw);
+        self.items.write().unwrap_or_else(|e| e.into_inner()).remove(&key);
+        Ok(())
+    }
+}
+
+/// (namespace, name) read leniently from an object's metadata.
+pub fn key_of(raw: &RawValue) -> (String, String) {
+    #[derive(serde::Deserialize, Default)]
+    struct M {
+        #[serde(default)]
+        metadata: Meta,
+    }
+    #[derive(serde::Deserialize, Default)]
+    struct Meta {
+        #[serde(default)]
+        namespace: Option<String>,
+        #[serde(default)]
+        name: Option<String>,
+    }
+    let m: M = serde_json::from_str(raw.get()).unwrap_or_default();
+    (m.metadata.namespace.unwrap_or_default(), m.metadata.name.unwrap_or_default())
+}
+
 #[derive(serde::Deserialize)]
 struct RawList {
     #[serde(default)]
@@ -133,23 +212,10 @@ struct ListMeta {
 }
 
 /// A name for an undecodable object, read leniently from its metadata.
-fn describe(raw: &RawValue) -> String {
-    #[derive(serde::Deserialize, Default)]
-    struct M {
-        #[serde(default)]
-        metadata: Meta,
-    }
-    #[derive(serde::Deserialize, Default)]
-    struct Meta {
-        #[serde(default)]
-        namespace: Option<String>,
-        #[serde(default)]
-        name: Option<String>,
-    }
-    let m: M = serde_json::from_str(raw.get()).unwrap_or_default();
-    match (m.metadata.namespace, m.metadata.name) {
-        (Some(ns), Some(n)) => format!("{ns}/{n}"),
-        (None, Some(n)) => n,
+pub fn describe(raw: &RawValue) -> String {
+    match key_of(raw) {
+        (ns, n) if !ns.is_empty() && !n.is_empty() => format!("{ns}/{n}"),
+        (_, n) if !n.is_empty() => n,
         _ => "<unnamed>".into(),
     }
 }
@@ -159,8 +225,7 @@ enum Outcome {
     Resume(String),
 }
 
-/// Runs the list/watch loop for one kind until the task is dropped. `changed` is bumped after
-/// every change so a snapshot builder can debounce.
+/// Runs the list/watch loop for one kind into a reflector until the task is dropped.
 pub async fn run<T>(
     client: kube::Client,
     refl: Arc<Reflector<T>>,
@@ -169,6 +234,19 @@ pub async fn run<T>(
 ) where
     T: DeserializeOwned + Keyed + Send + Sync + 'static,
 {
+    let status = refl.status.clone();
+    run_into(client, status, refl, namespace, changed).await
+}
+
+/// Runs the list/watch loop for one kind into any sink. `changed` is bumped after every change
+/// so a snapshot builder can debounce.
+pub async fn run_into(
+    client: kube::Client,
+    refl: Arc<KindStatus>,
+    sink: Arc<dyn Sink>,
+    namespace: Option<String>,
+    changed: watch::Sender<u64>,
+) {
     let req = Request::new(refl.kind.path(namespace.as_deref()));
     let mut backoff = Duration::from_millis(250);
     let mut resume: Option<String> = None;
@@ -176,7 +254,7 @@ pub async fn run<T>(
     loop {
         let rv = match resume.take() {
             Some(rv) => rv,
-            None => match list(&client, &req, &refl, &bump).await {
+            None => match list(&client, &req, &refl, sink.as_ref(), &bump).await {
                 Ok(rv) => {
                     backoff = Duration::from_millis(250);
                     rv
@@ -195,7 +273,7 @@ pub async fn run<T>(
                 }
             },
         };
-        match watch_once(&client, &req, &refl, &rv, &bump).await {
+        match watch_once(&client, &req, &refl, sink.as_ref(), &rv, &bump).await {
             Ok(Outcome::Resume(rv)) => {
                 backoff = Duration::from_millis(250);
                 resume = Some(rv);
@@ -212,7 +290,7 @@ pub async fn run<T>(
     }
 }
 
-fn degrade<T>(refl: &Reflector<T>, e: &kube::Error) {
+fn degrade(refl: &KindStatus, e: &kube::Error) {
     match e {
         kube::Error::Api(s) if s.code == 403 => refl.set_state(SyncState::Forbidden { message: s.message.clone() }),
         other => {
@@ -225,16 +303,14 @@ fn degrade<T>(refl: &Reflector<T>, e: &kube::Error) {
     }
 }
 
-async fn list<T>(
+async fn list(
     client: &kube::Client,
     req: &Request,
-    refl: &Reflector<T>,
+    refl: &KindStatus,
+    sink: &dyn Sink,
     bump: &impl Fn(),
-) -> Result<String, kube::Error>
-where
-    T: DeserializeOwned + Keyed,
-{
-    let mut fresh: HashMap<(String, String), Arc<T>> = HashMap::new();
+) -> Result<String, kube::Error> {
+    let mut items: Vec<Box<RawValue>> = Vec::new();
     let mut cont: Option<String> = None;
     let first_listing = matches!(refl.state(), SyncState::Listing { .. });
     loop {
@@ -243,22 +319,17 @@ where
             lp = lp.continue_token(c);
         }
         let page: RawList = client.request(req.list(&lp).map_err(kube::Error::BuildRequest)?).await?;
-        for raw in &page.items {
-            match serde_json::from_str::<T>(raw.get()) {
-                Ok(o) => {
-                    fresh.insert(o.key(), Arc::new(o));
-                }
-                Err(e) => refl.warn(format!("{} {}: skipped, cannot be read: {e}", refl.kind.display(), describe(raw))),
-            }
-        }
+        items.extend(page.items);
         if first_listing {
-            refl.set_state(SyncState::Listing { loaded: fresh.len() });
+            refl.set_state(SyncState::Listing { loaded: items.len() });
             bump();
         }
         match page.metadata.continue_.filter(|c| !c.is_empty()) {
             Some(c) => cont = Some(c),
             None => {
-                *refl.items.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+                for w in sink.replace(&items) {
+                    refl.warn(w);
+                }
                 refl.set_state(SyncState::Synced);
                 bump();
                 return Ok(page.metadata.resource_version.unwrap_or_default());
@@ -267,16 +338,14 @@ where
     }
 }
 
-async fn watch_once<T>(
+async fn watch_once(
     client: &kube::Client,
     req: &Request,
-    refl: &Reflector<T>,
+    refl: &KindStatus,
+    sink: &dyn Sink,
     rv: &str,
     bump: &impl Fn(),
-) -> Result<Outcome, (kube::Error, String)>
-where
-    T: DeserializeOwned + Keyed,
-{
+) -> Result<Outcome, (kube::Error, String)> {
     let mut rv = rv.to_string();
     let wp = WatchParams::default().timeout(290);
     let http = req.watch(&wp, &rv).map_err(|e| (kube::Error::BuildRequest(e), rv.clone()))?;
@@ -306,16 +375,9 @@ where
         if let Some(v) = object_rv(&raw) {
             rv = v;
         }
-        match serde_json::from_str::<T>(raw.get()) {
-            Ok(o) => {
-                let mut items = refl.items.write().unwrap_or_else(|e| e.into_inner());
-                if deleted {
-                    items.remove(&o.key());
-                } else {
-                    items.insert(o.key(), Arc::new(o));
-                }
-            }
-            Err(e) => refl.warn(format!("{} {}: skipped, cannot be read: {e}", refl.kind.display(), describe(&raw))),
+        let applied = if deleted { sink.delete(&raw) } else { sink.upsert(&raw) };
+        if let Err(w) = applied {
+            refl.warn(w);
         }
         bump();
     }
