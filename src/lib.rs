@@ -2,5 +2,7 @@
 //! wires modules together; binaries and tests reach everything through it.
 
 pub mod cli;
+pub mod config;
 pub mod labels;
 pub mod sim;
+pub mod ui;
