@@ -6,4 +6,6 @@ pub mod config_file;
 pub mod intent;
 pub mod keymap;
 pub mod keys;
+pub mod logging;
+pub mod terminal;
 pub mod theme;
