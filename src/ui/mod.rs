@@ -9,3 +9,4 @@ pub mod keys;
 pub mod logging;
 pub mod terminal;
 pub mod theme;
+pub mod widgets;
