@@ -3,5 +3,7 @@
 
 pub mod cli;
 pub mod cluster;
+pub mod config;
 pub mod labels;
 pub mod sim;
+pub mod ui;
