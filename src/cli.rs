@@ -38,6 +38,18 @@ pub enum Command {
     Sim(SimArgs),
     /// Start the simulated cluster with the demo scenario and open meshdeck on it.
     Demo(DemoArgs),
+    /// Print every namespace and workload with injection, proxies, mTLS and policies.
+    Inventory(InventoryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// Output format; JSON is the stable contract documented in README.
+    #[arg(short = 'o', long, value_enum, default_value = "table")]
+    pub output: crate::inventory::Format,
+    /// Give up waiting for the watches to sync after this many seconds.
+    #[arg(long, default_value_t = 120)]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -67,4 +79,11 @@ pub struct DemoArgs {
     /// Divide pod start-up delays and workload-certificate lifetimes by X.
     #[arg(long = "time-scale", value_name = "X", default_value_t = 1.0)]
     pub time_scale: f64,
+    /// Start the simulated cluster and print its kubeconfig and a summary instead of opening
+    /// the terminal UI.
+    #[arg(long)]
+    pub no_ui: bool,
+    /// Also write the simulated cluster's kubeconfig here, so other tools can reach it.
+    #[arg(long = "kubeconfig-out", value_name = "PATH")]
+    pub kubeconfig_out: Option<PathBuf>,
 }

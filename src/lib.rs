@@ -4,6 +4,8 @@
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod inventory;
 pub mod labels;
+pub mod mesh;
 pub mod sim;
 pub mod ui;

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use meshdeck::cli::{Cli, Command, DemoArgs, SimArgs};
+use meshdeck::cli::{Cli, Command, DemoArgs, GlobalArgs, InventoryArgs, SimArgs};
 use meshdeck::sim::api::faults::Faults;
 use meshdeck::sim::run::{SimOptions, start};
 use meshdeck::sim::scale::ScaleSpec;
@@ -17,13 +17,17 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let global = cli.global.clone();
     let result = rt.block_on(async {
         match cli.command {
             Some(Command::Sim(args)) => run_sim(args).await,
-            Some(Command::Demo(args)) => run_demo(args).await,
-            None => anyhow::bail!("the terminal UI is not available yet; try `meshdeck demo` or `meshdeck sim`"),
+            Some(Command::Demo(args)) => run_demo(args, global).await,
+            Some(Command::Inventory(args)) => run_inventory(args, global).await,
+            None => run_ui(global).await,
         }
     });
+    // Watch tasks may still be parked on the network; do not wait for them.
+    rt.shutdown_background();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -68,16 +72,61 @@ async fn run_sim(args: SimArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
-    init_stderr_logging();
-    let opts = SimOptions { scenarios: vec!["demo".into()], time_scale: args.time_scale, ..SimOptions::default() };
+async fn run_demo(args: DemoArgs, global: GlobalArgs) -> anyhow::Result<()> {
+    let opts = SimOptions {
+        scenarios: vec!["demo".into()],
+        time_scale: args.time_scale,
+        kubeconfig_out: args.kubeconfig_out.clone(),
+        ..SimOptions::default()
+    };
     eprintln!("meshdeck demo: starting the simulated cluster with the demo scenario…");
+    if args.no_ui {
+        init_stderr_logging();
+        let handle = start(opts).await.context("starting the simulated cluster")?;
+        println!("kubeconfig: {}", handle.kubeconfig_path.display());
+        println!("{}", meshdeck::sim::summary(&handle.cluster));
+        eprintln!("meshdeck demo: serving {}; Ctrl-C to stop", handle.server());
+        wait_for_shutdown().await;
+        return Ok(());
+    }
     let handle = start(opts).await.context("starting the simulated cluster")?;
-    let summary = meshdeck::sim::summary(&handle.cluster);
-    println!("kubeconfig: {}", handle.kubeconfig_path.display());
-    println!("{summary}");
-    eprintln!("meshdeck demo: serving {}; Ctrl-C to stop", handle.server());
-    wait_for_shutdown().await;
+    let ui = meshdeck::ui::run::RunArgs {
+        kubeconfig: Some(handle.kubeconfig_path.clone()),
+        context: Some("sim-admin".into()),
+        namespace: global.namespace,
+    };
+    let result = meshdeck::ui::run::run(ui).await;
+    drop(handle);
+    result
+}
+
+async fn run_ui(global: GlobalArgs) -> anyhow::Result<()> {
+    let ui = meshdeck::ui::run::RunArgs { kubeconfig: global.kubeconfig, context: global.context, namespace: global.namespace };
+    meshdeck::ui::run::run(ui).await
+}
+
+async fn run_inventory(args: InventoryArgs, global: GlobalArgs) -> anyhow::Result<()> {
+    init_stderr_logging();
+    let (client, conn) = meshdeck::cluster::client::connect(global.kubeconfig.as_deref(), global.context.as_deref()).await?;
+    let live = meshdeck::cluster::live::Live::start(client, conn.context.clone());
+    let derived = live
+        .synced(std::time::Duration::from_secs(args.timeout))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e} (context {}, {})", conn.context, conn.server))?;
+    let summary = live.summary();
+    for kind in &summary.forbidden {
+        eprintln!("meshdeck: warning: not allowed to list {kind}; the inventory is partial");
+    }
+    for w in &derived.view.warnings {
+        eprintln!("meshdeck: warning: {w}");
+    }
+    if let Some(ns) = global.namespace.as_deref()
+        && !derived.view.namespaces.iter().any(|n| n.name == ns)
+    {
+        anyhow::bail!("namespace {ns:?} not found in context {}", conn.context);
+    }
+    let view = meshdeck::inventory::scoped(&derived.view, global.namespace.as_deref());
+    print!("{}", meshdeck::inventory::render(&view, args.output));
     Ok(())
 }
 

@@ -3,4 +3,5 @@
 //! derives mesh state; `mesh/` does that from the snapshots this module produces.
 
 pub mod client;
+pub mod live;
 pub mod watch;

@@ -101,6 +101,11 @@ impl KindStatus {
         *self.state.write().unwrap_or_else(|e| e.into_inner()) = s;
     }
 
+    #[doc(hidden)]
+    pub fn set_state_for_tests(&self, s: SyncState) {
+        self.set_state(s);
+    }
+
     fn warn(&self, w: String) {
         tracing::warn!("{w}");
         let mut ws = self.warnings.write().unwrap_or_else(|e| e.into_inner());

@@ -2,11 +2,14 @@
 //! terminal setup and teardown, themes, keymaps and intents, and reusable widgets. Screens and
 //! the run loop build on it; nothing here performs cluster IO.
 
+pub mod app;
 pub mod config_file;
 pub mod intent;
 pub mod keymap;
 pub mod keys;
 pub mod logging;
 pub mod terminal;
+pub mod run;
 pub mod theme;
+pub mod views;
 pub mod widgets;

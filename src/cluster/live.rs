@@ -1,0 +1,271 @@
+//! The live snapshot: one watch per kind the mesh model reads, all feeding one shared
+//! `mesh::Snapshot`, and a task that re-derives the `MeshView` when anything changed, coalescing
+//! bursts of events into one derivation. Consumers get the newest view over a watch channel:
+//! the latest wins and nothing backs up.
+
+use super::watch::{ApiKind, KindStatus, Sink, SyncState, describe, key_of, run_into};
+use crate::mesh::{MeshView, Object, Snapshot, derive};
+use serde_json::value::RawValue;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Every kind the view needs, with the `kind` name the snapshot files it under.
+pub const KINDS: &[(ApiKind, &str)] = &[
+    (ApiKind { group: "", version: "v1", plural: "namespaces", namespaced: false }, "Namespace"),
+    (ApiKind { group: "", version: "v1", plural: "pods", namespaced: true }, "Pod"),
+    (ApiKind { group: "", version: "v1", plural: "services", namespaced: true }, "Service"),
+    (ApiKind { group: "", version: "v1", plural: "serviceaccounts", namespaced: true }, "ServiceAccount"),
+    (ApiKind { group: "", version: "v1", plural: "configmaps", namespaced: true }, "ConfigMap"),
+    (ApiKind { group: "apps", version: "v1", plural: "deployments", namespaced: true }, "Deployment"),
+    (ApiKind { group: "apps", version: "v1", plural: "statefulsets", namespaced: true }, "StatefulSet"),
+    (ApiKind { group: "apps", version: "v1", plural: "daemonsets", namespaced: true }, "DaemonSet"),
+    (ApiKind { group: "apps", version: "v1", plural: "replicasets", namespaced: true }, "ReplicaSet"),
+    (ApiKind { group: "batch", version: "v1", plural: "jobs", namespaced: true }, "Job"),
+    (ApiKind { group: "policy", version: "v1", plural: "poddisruptionbudgets", namespaced: true }, "PodDisruptionBudget"),
+    (ApiKind { group: "autoscaling", version: "v2", plural: "horizontalpodautoscalers", namespaced: true }, "HorizontalPodAutoscaler"),
+    (ApiKind { group: "admissionregistration.k8s.io", version: "v1", plural: "mutatingwebhookconfigurations", namespaced: false }, "MutatingWebhookConfiguration"),
+    (ApiKind { group: "security.istio.io", version: "v1", plural: "peerauthentications", namespaced: true }, "PeerAuthentication"),
+    (ApiKind { group: "security.istio.io", version: "v1", plural: "authorizationpolicies", namespaced: true }, "AuthorizationPolicy"),
+    (ApiKind { group: "networking.istio.io", version: "v1", plural: "virtualservices", namespaced: true }, "VirtualService"),
+    (ApiKind { group: "networking.istio.io", version: "v1", plural: "gateways", namespaced: true }, "Gateway"),
+    (ApiKind { group: "networking.istio.io", version: "v1", plural: "destinationrules", namespaced: true }, "DestinationRule"),
+];
+
+/// Feeds one kind into the shared snapshot.
+struct MeshSink {
+    snap: Arc<RwLock<Snapshot>>,
+    kind: &'static str,
+    api: ApiKind,
+}
+
+impl MeshSink {
+    fn decode(&self, raw: &RawValue) -> Result<Option<Object>, String> {
+        Object::from_json(self.api.group, self.kind, raw.get())
+    }
+}
+
+impl Sink for MeshSink {
+    fn replace(&self, items: &[Box<RawValue>]) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let mut decoded = Vec::with_capacity(items.len());
+        for raw in items {
+            match self.decode(raw) {
+                Ok(Some(o)) => decoded.push(o),
+                Ok(None) => {}
+                Err(e) => warnings.push(format!("{} {}: {e}", self.api.display(), describe(raw))),
+            }
+        }
+        let mut snap = self.snap.write().unwrap_or_else(|e| e.into_inner());
+        snap.clear_kind(self.kind);
+        for o in decoded {
+            snap.put(o);
+        }
+        warnings
+    }
+
+    fn upsert(&self, raw: &RawValue) -> Result<(), String> {
+        match self.decode(raw) {
+            Ok(Some(o)) => {
+                self.snap.write().unwrap_or_else(|e| e.into_inner()).put(o);
+                Ok(())
+            }
+            // A ConfigMap that stopped being one the model reads.
+            Ok(None) => self.delete(raw),
+            Err(e) => Err(format!("{} {}: {e}", self.api.display(), describe(raw))),
+        }
+    }
+
+    fn delete(&self, raw: &RawValue) -> Result<(), String> {
+        let (ns, name) = key_of(raw);
+        self.snap.write().unwrap_or_else(|e| e.into_inner()).remove(self.kind, &ns, &name);
+        Ok(())
+    }
+}
+
+/// A derived view and when it was made.
+pub struct Derived {
+    pub view: Arc<MeshView>,
+    pub at: SystemTime,
+}
+
+/// What the status bar says about the watches.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncSummary {
+    pub text: String,
+    pub stale: bool,
+    pub all_synced: bool,
+    pub forbidden: Vec<String>,
+}
+
+pub struct Live {
+    client: kube::Client,
+    context: String,
+    snap: Arc<RwLock<Snapshot>>,
+    statuses: Vec<Arc<KindStatus>>,
+    tasks: Vec<JoinHandle<()>>,
+    derived: watch::Receiver<Arc<Derived>>,
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Waits this long after a change for more before deriving, so a burst becomes one frame.
+const COALESCE: Duration = Duration::from_millis(30);
+
+impl Live {
+    /// Starts every watch and the derivation task on the current runtime.
+    pub fn start(client: kube::Client, context: String) -> Live {
+        let snap = Arc::new(RwLock::new(Snapshot::default()));
+        let (changed_tx, changed_rx) = watch::channel(0u64);
+        let empty = Arc::new(Derived { view: Arc::new(MeshView { context: context.clone(), ..MeshView::default() }), at: SystemTime::now() });
+        let (derived_tx, derived) = watch::channel(empty);
+        let mut live = Live { client, context, snap, statuses: Vec::new(), tasks: Vec::new(), derived };
+        live.spawn_watches(changed_tx);
+        live.tasks.push(tokio::spawn(derive_loop(live.snap.clone(), live.context.clone(), changed_rx, derived_tx)));
+        live
+    }
+
+    fn spawn_watches(&mut self, changed: watch::Sender<u64>) {
+        for (api, kind) in KINDS {
+            let status = KindStatus::new(*api);
+            let sink = Arc::new(MeshSink { snap: self.snap.clone(), kind, api: *api });
+            self.statuses.push(status.clone());
+            self.tasks.push(tokio::spawn(run_into(self.client.clone(), status, sink, None, changed.clone())));
+        }
+    }
+
+    /// Drops every watch and lists everything again.
+    pub fn restart(&mut self) {
+        let context = self.context.clone();
+        let fresh = Live::start(self.client.clone(), context);
+        *self = fresh;
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<Arc<Derived>> {
+        self.derived.clone()
+    }
+
+    pub fn snapshot(&self) -> Arc<RwLock<Snapshot>> {
+        self.snap.clone()
+    }
+
+    /// The newest derived view.
+    pub fn latest(&self) -> Arc<Derived> {
+        self.derived.borrow().clone()
+    }
+
+    pub fn summary(&self) -> SyncSummary {
+        summarize(&self.statuses, SystemTime::now())
+    }
+
+    /// Waits until every kind has listed (or is forbidden) and a view derived after that is
+    /// available. For headless commands.
+    pub async fn synced(&self, deadline: Duration) -> Result<Arc<Derived>, String> {
+        let end = tokio::time::Instant::now() + deadline;
+        let mut rx = self.derived.clone();
+        loop {
+            let s = self.summary();
+            if s.all_synced {
+                let synced_at = SystemTime::now();
+                // A derivation that started after the last kind synced.
+                loop {
+                    let d = rx.borrow_and_update().clone();
+                    if d.at >= synced_at {
+                        return Ok(d);
+                    }
+                    if tokio::time::timeout_at(end, rx.changed()).await.is_err() {
+                        return Err("timed out waiting for the view to be derived".into());
+                    }
+                }
+            }
+            if tokio::time::Instant::now() >= end {
+                return Err(format!("timed out waiting for the watches to sync: {}", s.text));
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(50), rx.changed()).await;
+        }
+    }
+}
+
+fn summarize(statuses: &[Arc<KindStatus>], now: SystemTime) -> SyncSummary {
+    let mut listing = 0usize;
+    let mut loading = 0usize;
+    let mut forbidden = Vec::new();
+    let mut down_since: Option<SystemTime> = None;
+    for s in statuses {
+        match s.state() {
+            SyncState::Listing { loaded } => {
+                listing += 1;
+                loading += loaded;
+            }
+            SyncState::Synced => {}
+            SyncState::Reconnecting { since, .. } => down_since = Some(down_since.map_or(since, |d| d.min(since))),
+            SyncState::Forbidden { .. } => forbidden.push(s.kind.display()),
+        }
+    }
+    let text = if let Some(since) = down_since {
+        let secs = now.duration_since(since).map(|d| d.as_secs()).unwrap_or(0);
+        format!("stale {} · reconnecting", human(secs))
+    } else if listing > 0 {
+        format!("syncing {listing} kinds · {loading} objects")
+    } else if !forbidden.is_empty() {
+        format!("synced · forbidden: {}", forbidden.join(", "))
+    } else {
+        "synced".into()
+    };
+    SyncSummary { text, stale: down_since.is_some(), all_synced: listing == 0 && down_since.is_none(), forbidden }
+}
+
+fn human(secs: u64) -> String {
+    match secs {
+        0..120 => format!("{secs}s"),
+        120..7200 => format!("{}m", secs / 60),
+        _ => format!("{}h", secs / 3600),
+    }
+}
+
+async fn derive_loop(snap: Arc<RwLock<Snapshot>>, context: String, mut changed: watch::Receiver<u64>, out: watch::Sender<Arc<Derived>>) {
+    while changed.changed().await.is_ok() {
+        tokio::time::sleep(COALESCE).await;
+        changed.borrow_and_update();
+        let snap = snap.clone();
+        let context = context.clone();
+        let at = SystemTime::now();
+        let view = tokio::task::spawn_blocking(move || {
+            let guard = snap.read().unwrap_or_else(|e| e.into_inner());
+            let mut v = derive(&guard, at);
+            v.context = context;
+            v
+        })
+        .await;
+        if let Ok(view) = view {
+            let _ = out.send(Arc::new(Derived { view: Arc::new(view), at }));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_name_what_is_missing_and_how_stale() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1000);
+        let a = KindStatus::new(KINDS[0].0);
+        let b = KindStatus::new(KINDS[1].0);
+        assert_eq!(summarize(&[a.clone(), b.clone()], now).text, "syncing 2 kinds · 0 objects");
+        a.set_state_for_tests(SyncState::Synced);
+        b.set_state_for_tests(SyncState::Forbidden { message: "no".into() });
+        let s = summarize(&[a.clone(), b.clone()], now);
+        assert_eq!((s.text.as_str(), s.all_synced), ("synced · forbidden: pods", true));
+        b.set_state_for_tests(SyncState::Reconnecting { since: now - Duration::from_secs(75), error: "eof".into() });
+        let s = summarize(&[a, b], now);
+        assert_eq!((s.text.as_str(), s.stale, s.all_synced), ("stale 75s · reconnecting", true, false));
+    }
+}

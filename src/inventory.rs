@@ -1,0 +1,91 @@
+//! `meshdeck inventory`: the mesh view, headless, as JSON (the documented contract), YAML or
+//! a plain table. Formatting only; the caller connects and derives.
+
+use crate::mesh::MeshView;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Yaml,
+}
+
+/// The view limited to one namespace: its row, its workloads; the control plane stays whole.
+pub fn scoped(view: &MeshView, namespace: Option<&str>) -> MeshView {
+    let mut v = view.clone();
+    if let Some(ns) = namespace {
+        v.namespaces.retain(|n| n.name == ns);
+        v.workloads.retain(|w| w.namespace == ns);
+    }
+    v
+}
+
+pub fn render(view: &MeshView, format: Format) -> String {
+    match format {
+        Format::Json => serde_json::to_string_pretty(view).unwrap_or_default() + "\n",
+        Format::Yaml => serde_yaml::to_string(view).unwrap_or_default(),
+        Format::Table => table(view),
+    }
+}
+
+fn table(view: &MeshView) -> String {
+    let mut out = String::new();
+    let mut rows = vec![vec![
+        "NAMESPACE".to_string(),
+        "INJECTION".into(),
+        "REVISION".into(),
+        "PROXIES".into(),
+        "WORKLOADS".into(),
+        "MTLS".into(),
+    ]];
+    for n in &view.namespaces {
+        rows.push(vec![
+            n.name.clone(),
+            n.injection.mode.to_string(),
+            n.injection.revision.clone().unwrap_or_else(|| "-".into()),
+            format!("{}/{}", n.pods_with_proxy, n.pods),
+            n.workloads.to_string(),
+            n.mtls.mode.as_str().to_string(),
+        ]);
+    }
+    out.push_str(&columns(&rows));
+    out.push('\n');
+    let mut rows = vec![vec![
+        "NAMESPACE".to_string(),
+        "KIND".into(),
+        "NAME".into(),
+        "INJECT".into(),
+        "PROXIES".into(),
+        "VERSIONS".into(),
+        "STALE".into(),
+        "MTLS".into(),
+        "AUTHZ".into(),
+    ]];
+    for w in &view.workloads {
+        rows.push(vec![
+            w.namespace.clone(),
+            w.kind.clone(),
+            w.name.clone(),
+            if w.injection.expected { w.injection.revision.clone().unwrap_or_else(|| "yes".into()) } else { "no".into() },
+            format!("{}/{}", w.pods_with_proxy, w.pods),
+            if w.proxy_versions.is_empty() { "-".into() } else { w.proxy_versions.join(",") },
+            if w.stale { "yes".into() } else { "-".into() },
+            w.mtls.mode.as_str().to_string(),
+            w.authorization.to_string(),
+        ]);
+    }
+    out.push_str(&columns(&rows));
+    out
+}
+
+fn columns(rows: &[Vec<String>]) -> String {
+    let n = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..n).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for r in rows {
+        let line: Vec<String> = r.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
+        out.push_str(line.join("   ").trim_end());
+        out.push('\n');
+    }
+    out
+}

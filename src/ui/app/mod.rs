@@ -1,0 +1,374 @@
+//! The terminal UI's state and how intents and events change it. Pure: `update` takes an
+//! intent or event and returns effects for the run loop to carry out; it never draws and
+//! never touches the network, so every behaviour here is testable without a terminal.
+
+mod rows;
+
+pub use rows::{Rows, SortKey};
+
+use crate::mesh::MeshView;
+use crate::ui::intent::Intent;
+use crate::ui::keymap::Mode;
+use crate::ui::widgets::input::InputLine;
+use crate::ui::widgets::notice::{Level, Notice, Notices};
+use crate::ui::widgets::table::Window;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Namespaces,
+    Workloads,
+    ControlPlane,
+}
+
+impl Screen {
+    pub fn title(self) -> &'static str {
+        match self {
+            Screen::Namespaces => "Namespaces",
+            Screen::Workloads => "Workloads",
+            Screen::ControlPlane => "Control plane",
+        }
+    }
+}
+
+/// What the run loop must do after an update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Quit,
+    SwitchContext(String),
+    Relist,
+}
+
+/// Facts about the connection and data freshness for the status bar.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncInfo {
+    pub context: String,
+    pub server: String,
+    /// "synced", "syncing 4,500 objects", "stale 12s · reconnecting".
+    pub text: String,
+    pub stale: bool,
+    /// Kinds RBAC refuses, named, so the view says what it is missing.
+    pub forbidden: Vec<String>,
+}
+
+pub struct App {
+    pub screen: Screen,
+    /// Workloads of one namespace, or all when None.
+    pub namespace: Option<String>,
+    pub mode: Mode,
+    pub view: Arc<MeshView>,
+    pub rows: Rows,
+    pub windows: [Window; 3],
+    /// Rows of data the current table shows; set by the run loop from the layout.
+    pub page: usize,
+    pub detail_open: bool,
+    pub help_scroll: u16,
+    pub input: InputLine,
+    pub filter: String,
+    pub sort: [SortKey; 3],
+    pub notices: Notices,
+    pub sync: SyncInfo,
+    pub contexts: Vec<String>,
+}
+
+fn slot(s: Screen) -> usize {
+    match s {
+        Screen::Namespaces => 0,
+        Screen::Workloads => 1,
+        Screen::ControlPlane => 2,
+    }
+}
+
+impl App {
+    pub fn new(view: Arc<MeshView>, namespace: Option<String>) -> App {
+        let screen = if namespace.is_some() { Screen::Workloads } else { Screen::Namespaces };
+        let mut app = App {
+            screen,
+            namespace,
+            mode: Mode::Table,
+            rows: Rows::default(),
+            view,
+            windows: [Window::default(); 3],
+            page: 10,
+            detail_open: false,
+            help_scroll: 0,
+            input: InputLine::default(),
+            filter: String::new(),
+            sort: [SortKey::default(); 3],
+            notices: Notices::default(),
+            sync: SyncInfo::default(),
+            contexts: Vec::new(),
+        };
+        app.refresh_rows();
+        app
+    }
+
+    pub fn window(&self) -> Window {
+        self.windows[slot(self.screen)]
+    }
+
+    pub fn set_window(&mut self, w: Window) {
+        *self.window_mut() = w;
+    }
+
+    fn window_mut(&mut self) -> &mut Window {
+        &mut self.windows[slot(self.screen)]
+    }
+
+    /// The rows of the current screen after filter and sort, as indices into the view.
+    pub fn current_rows(&self) -> &[usize] {
+        self.rows.for_screen(self.screen)
+    }
+
+    /// Recomputes filtered and sorted rows; only when the view, filter, sort or scope change,
+    /// never per frame. Keeps the selection on the same object when it is still there.
+    pub fn refresh_rows(&mut self) {
+        let selected_key = self.selected_key();
+        self.rows = Rows::compute(&self.view, self.namespace.as_deref(), &self.filter, &self.sort);
+        let rows = self.rows.for_screen(self.screen).to_vec();
+        if let Some(key) = selected_key
+            && let Some(pos) = rows.iter().position(|&i| self.key_of(self.screen, i) == key)
+        {
+            let page = self.page;
+            self.window_mut().select(pos, rows.len(), page);
+            return;
+        }
+        let len = rows.len();
+        let page = self.page;
+        let w = self.window_mut();
+        w.select(w.selected, len, page);
+    }
+
+    fn key_of(&self, screen: Screen, i: usize) -> String {
+        match screen {
+            Screen::Namespaces => self.view.namespaces.get(i).map(|n| n.name.clone()).unwrap_or_default(),
+            Screen::Workloads => {
+                self.view.workloads.get(i).map(|w| format!("{}/{}/{}", w.namespace, w.kind, w.name)).unwrap_or_default()
+            }
+            Screen::ControlPlane => self.view.control_plane.revisions.get(i).map(|r| r.name.clone()).unwrap_or_default(),
+        }
+    }
+
+    fn selected_key(&self) -> Option<String> {
+        let rows = self.rows.for_screen(self.screen);
+        rows.get(self.window().selected).map(|&i| self.key_of(self.screen, i))
+    }
+
+    /// The index into the view of the selected row, if any.
+    pub fn selected(&self) -> Option<usize> {
+        self.current_rows().get(self.window().selected).copied()
+    }
+
+    pub fn set_view(&mut self, view: Arc<MeshView>) {
+        self.view = view;
+        self.refresh_rows();
+    }
+
+    fn go(&mut self, screen: Screen) {
+        self.screen = screen;
+        self.detail_open = false;
+        self.refresh_rows();
+    }
+
+    pub fn notice(&mut self, text: impl Into<String>) {
+        self.notices.push(Notice { level: Level::Info, text: text.into() });
+    }
+
+    /// Applies one intent. Returns effects for the run loop.
+    pub fn update(&mut self, intent: Intent) -> Vec<Effect> {
+        match self.mode {
+            Mode::Command | Mode::Filter => return self.update_input(intent),
+            Mode::Help => {
+                match intent {
+                    Intent::ToggleHelp | Intent::Back => self.mode = Mode::Table,
+                    Intent::Quit => return vec![Effect::Quit],
+                    Intent::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
+                    Intent::Down => self.help_scroll = self.help_scroll.saturating_add(1),
+                    Intent::PageDown => self.help_scroll = self.help_scroll.saturating_add(10),
+                    Intent::PageUp => self.help_scroll = self.help_scroll.saturating_sub(10),
+                    _ => {}
+                }
+                return vec![];
+            }
+            _ => {}
+        }
+        let len = self.current_rows().len();
+        let page = self.page;
+        if self.window_mut().apply(intent, len, page) {
+            return vec![];
+        }
+        match intent {
+            Intent::Quit => return vec![Effect::Quit],
+            Intent::ToggleHelp => {
+                self.mode = Mode::Help;
+                self.help_scroll = 0;
+            }
+            Intent::CommandLine => {
+                self.mode = Mode::Command;
+                self.input.clear();
+            }
+            Intent::Filter => {
+                self.mode = Mode::Filter;
+                self.input.set(&self.filter.clone());
+            }
+            Intent::Back => {
+                if self.detail_open {
+                    self.detail_open = false;
+                    self.mode = Mode::Table;
+                } else if !self.filter.is_empty() {
+                    self.filter.clear();
+                    self.refresh_rows();
+                } else if self.screen == Screen::Workloads && self.namespace.is_some() {
+                    self.namespace = None;
+                    self.go(Screen::Namespaces);
+                }
+            }
+            Intent::DrillDown => match self.screen {
+                Screen::Namespaces => {
+                    if let Some(ns) = self.selected().and_then(|i| self.view.namespaces.get(i)).map(|n| n.name.clone()) {
+                        self.namespace = Some(ns);
+                        self.filter.clear();
+                        self.windows[slot(Screen::Workloads)] = Window::default();
+                        self.go(Screen::Workloads);
+                    }
+                }
+                Screen::Workloads | Screen::ControlPlane => {
+                    self.detail_open = !self.detail_open;
+                    self.mode = if self.detail_open { Mode::Detail } else { Mode::Table };
+                }
+            },
+            Intent::GotoNamespaces => self.go(Screen::Namespaces),
+            Intent::GotoWorkloads => self.go(Screen::Workloads),
+            Intent::GotoControlPlane => self.go(Screen::ControlPlane),
+            Intent::NextSortColumn => {
+                let s = &mut self.sort[slot(self.screen)];
+                s.column = (s.column + 1) % rows::columns(self.screen);
+                self.refresh_rows();
+            }
+            Intent::ReverseSort => {
+                let s = &mut self.sort[slot(self.screen)];
+                s.reverse = !s.reverse;
+                self.refresh_rows();
+            }
+            Intent::SwitchContext => {
+                self.mode = Mode::Command;
+                self.input.set("ctx ");
+            }
+            Intent::Refresh => return vec![Effect::Relist],
+            Intent::StageInject
+            | Intent::StageUninject
+            | Intent::StageRestart
+            | Intent::StageMtls
+            | Intent::StageAllow
+            | Intent::StageRoute
+            | Intent::StageRevision
+            | Intent::OpenPreview
+            | Intent::EditStaged
+            | Intent::ApplyPlan
+            | Intent::UndoLast => self.notice("staging changes is not available in this build; the view is read-only"),
+            _ => {}
+        }
+        vec![]
+    }
+
+    fn update_input(&mut self, intent: Intent) -> Vec<Effect> {
+        match intent {
+            Intent::Back => {
+                if self.mode == Mode::Filter {
+                    self.filter.clear();
+                    self.refresh_rows();
+                }
+                self.mode = if self.detail_open { Mode::Detail } else { Mode::Table };
+            }
+            Intent::Submit => {
+                let text = self.input.text().trim().to_string();
+                let was = self.mode;
+                self.mode = if self.detail_open { Mode::Detail } else { Mode::Table };
+                if was == Mode::Filter {
+                    self.filter = text;
+                    self.refresh_rows();
+                } else {
+                    return self.run_command(&text);
+                }
+            }
+            Intent::Complete if self.mode == Mode::Command => {
+                let text = self.input.text().to_string();
+                if let Some(done) = complete(&text, &self.contexts, &self.view) {
+                    self.input.set(&done);
+                }
+            }
+            Intent::Quit => return vec![Effect::Quit],
+            _ => {}
+        }
+        vec![]
+    }
+
+    /// Live filtering while the filter line is being typed.
+    pub fn filter_typed(&mut self) {
+        if self.mode == Mode::Filter {
+            self.filter = self.input.text().to_string();
+            self.refresh_rows();
+        }
+    }
+
+    /// `:ns`, `:wl [NS]`, `:cp`, `:ctx NAME`, `:q`.
+    pub fn run_command(&mut self, text: &str) -> Vec<Effect> {
+        let mut words = text.split_whitespace();
+        let cmd = words.next().unwrap_or("");
+        let arg = words.next();
+        match cmd {
+            "" => {}
+            "q" | "quit" | "q!" => return vec![Effect::Quit],
+            "ns" | "namespaces" | "namespace" => {
+                self.namespace = None;
+                self.go(Screen::Namespaces);
+            }
+            "wl" | "workloads" | "deploy" | "workload" => {
+                match arg {
+                    Some("all" | "-A") => self.namespace = None,
+                    Some(ns) if self.view.namespaces.iter().any(|n| n.name == ns) => self.namespace = Some(ns.to_string()),
+                    Some(ns) => {
+                        self.notice(format!("no namespace {ns:?}"));
+                        return vec![];
+                    }
+                    None => {}
+                }
+                self.go(Screen::Workloads);
+            }
+            "cp" | "controlplane" | "control-plane" | "rev" | "revisions" => self.go(Screen::ControlPlane),
+            "ctx" | "context" => match arg {
+                Some(name) if self.contexts.is_empty() || self.contexts.iter().any(|c| c == name) => {
+                    return vec![Effect::SwitchContext(name.to_string())];
+                }
+                Some(name) => self.notice(format!("no context {name:?} in the kubeconfig ({})", self.contexts.join(", "))),
+                None => self.notice(format!("contexts: {}", self.contexts.join(", "))),
+            },
+            "help" => self.mode = Mode::Help,
+            other => self.notice(format!("unknown command :{other} (try :ns, :wl [NS], :cp, :ctx NAME, :q)")),
+        }
+        vec![]
+    }
+}
+
+/// Completes the last word of a command line from commands, namespaces or contexts.
+fn complete(text: &str, contexts: &[String], view: &MeshView) -> Option<String> {
+    let (head, last) = match text.rsplit_once(' ') {
+        Some((h, l)) => (format!("{h} "), l),
+        None => (String::new(), text),
+    };
+    let candidates: Vec<String> = if head.is_empty() {
+        ["ns", "wl", "cp", "ctx", "q"].iter().map(|s| s.to_string()).collect()
+    } else if head.trim() == "ctx" {
+        contexts.to_vec()
+    } else {
+        view.namespaces.iter().map(|n| n.name.clone()).collect()
+    };
+    let matches: Vec<&String> = candidates.iter().filter(|c| c.starts_with(last)).collect();
+    match matches.as_slice() {
+        [one] => Some(format!("{head}{one}")),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

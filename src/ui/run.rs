@@ -1,0 +1,204 @@
+//! The one loop of the terminal UI: it waits on input, new mesh views, quit signals and (only
+//! while data is stale) a one-second clock; drains everything ready, updates the app state,
+//! and draws once, only when something visible changed. It never waits on the network: the
+//! watchers and the derivation run on their own tasks.
+
+use crate::cluster::client::{Connection, connect, contexts};
+use crate::cluster::live::{Derived, Live};
+use crate::config::{self, Env, Paths};
+use crate::mesh::MeshView;
+use crate::ui::app::{App, Effect, SyncInfo};
+use crate::ui::intent::Intent;
+use crate::ui::keymap::{Keymap, Pending, Resolution};
+use crate::ui::terminal::{QuitSignals, Tui};
+use crate::ui::widgets::notice::Notice;
+use crate::ui::{logging, views};
+use crossterm::event::{Event, EventStream, KeyEventKind, MouseEventKind};
+use futures::{FutureExt, StreamExt};
+use ratatui::layout::Rect;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct RunArgs {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub namespace: Option<String>,
+}
+
+struct Session {
+    live: Live,
+    conn: Connection,
+}
+
+async fn open(args: &RunArgs, context: Option<&str>) -> anyhow::Result<Session> {
+    let (client, conn) = connect(args.kubeconfig.as_deref(), context).await?;
+    let live = Live::start(client, conn.context.clone());
+    Ok(Session { live, conn })
+}
+
+pub async fn run(args: RunArgs) -> anyhow::Result<()> {
+    let env = Env::from_process();
+    let paths = Paths::resolve(Paths::platform(), &env);
+    let cfg = config::load(paths.as_ref(), &env);
+    let _log_guard = match &paths {
+        Some(p) => match logging::init_file_logging(&p.cache_dir) {
+            Ok((guard, file)) => {
+                eprintln!("meshdeck: logging to {}", file.display());
+                Some(guard)
+            }
+            Err(e) => {
+                eprintln!("meshdeck: no log file ({e})");
+                None
+            }
+        },
+        None => None,
+    };
+    for w in &cfg.warnings {
+        tracing::warn!("{w}");
+    }
+    let mut session = open(&args, args.context.as_deref()).await?;
+    let mut app = App::new(Arc::new(MeshView::default()), args.namespace.clone());
+    app.contexts = contexts(args.kubeconfig.as_deref()).unwrap_or_default();
+    for w in &cfg.warnings {
+        app.notices.push(Notice::from(w));
+    }
+    set_sync(&mut app, &session);
+
+    let mut tui = Tui::enter()?;
+    let mut signals = QuitSignals::new()?;
+    let mut events = EventStream::new();
+    let mut pending = Pending::default();
+    let mut derived = session.live.subscribe();
+    let mut dirty = true;
+    let mut size = Rect::default();
+    loop {
+        if dirty {
+            let snap = session.live.snapshot();
+            tui.draw(|f| {
+                size = f.area();
+                app.page = views::layout(size, &app).table.height.saturating_sub(1).max(1) as usize;
+                let guard = snap.read().unwrap_or_else(|e| e.into_inner());
+                if let Some(pos) = views::render(&app, Some(&guard), &cfg.theme, &cfg.keymap, size, f.buffer_mut()) {
+                    f.set_cursor_position(pos);
+                }
+            })?;
+            dirty = false;
+        }
+        let stale = app.sync.stale;
+        let mut effects = Vec::new();
+        tokio::select! {
+            ev = events.next() => {
+                let Some(Ok(ev)) = ev else { break };
+                dirty |= handle_event(&mut app, &cfg.keymap, &mut pending, ev, size, &mut effects);
+                // Drain what is already queued before drawing once.
+                while let Some(Some(Ok(ev))) = events.next().now_or_never() {
+                    dirty |= handle_event(&mut app, &cfg.keymap, &mut pending, ev, size, &mut effects);
+                }
+            }
+            r = derived.changed() => {
+                if r.is_ok() {
+                    let d: Arc<Derived> = derived.borrow_and_update().clone();
+                    app.set_view(d.view.clone());
+                    set_sync(&mut app, &session);
+                    dirty = true;
+                }
+            }
+            _ = signals.recv() => break,
+            _ = tokio::time::sleep(Duration::from_secs(1)), if stale => {
+                set_sync(&mut app, &session);
+                dirty = true;
+            }
+        }
+        for e in effects {
+            match e {
+                Effect::Quit => {
+                    tui.leave()?;
+                    return Ok(());
+                }
+                Effect::Relist => {
+                    session.live.restart();
+                    app.notice("listing everything again");
+                }
+                Effect::SwitchContext(name) => match open(&args, Some(&name)).await {
+                    Ok(s) => {
+                        session = s;
+                        derived = session.live.subscribe();
+                        app.set_view(Arc::new(MeshView::default()));
+                        set_sync(&mut app, &session);
+                        app.notice(format!("switched to context {name}"));
+                    }
+                    Err(err) => app.notice(format!("cannot switch to {name}: {err:#}")),
+                },
+            }
+            dirty = true;
+        }
+    }
+    tui.leave()?;
+    Ok(())
+}
+
+fn set_sync(app: &mut App, session: &Session) {
+    let s = session.live.summary();
+    app.sync = SyncInfo {
+        context: session.conn.context.clone(),
+        server: session.conn.server.clone(),
+        text: s.text,
+        stale: s.stale,
+        forbidden: s.forbidden,
+    };
+}
+
+/// One terminal event; returns whether anything visible changed.
+fn handle_event(app: &mut App, keymap: &Keymap, pending: &mut Pending, ev: Event, size: Rect, effects: &mut Vec<Effect>) -> bool {
+    match ev {
+        Event::Key(k) if k.kind != KeyEventKind::Release => match keymap.resolve(pending, &k, app.mode) {
+            Resolution::Intent(i) => {
+                effects.extend(app.update(i));
+                true
+            }
+            Resolution::Pending => true,
+            Resolution::Unbound => {
+                if app.mode.is_text_input() && app.input.edit(&k) {
+                    app.filter_typed();
+                    true
+                } else {
+                    false
+                }
+            }
+        },
+        Event::Paste(text) if app.mode.is_text_input() => {
+            app.input.insert_str(&text);
+            app.filter_typed();
+            true
+        }
+        Event::Mouse(m) => match m.kind {
+            MouseEventKind::ScrollDown => {
+                effects.extend(app.update(Intent::Down));
+                true
+            }
+            MouseEventKind::ScrollUp => {
+                effects.extend(app.update(Intent::Up));
+                true
+            }
+            MouseEventKind::Down(crossterm::event::MouseButton::Left) => {
+                let table = views::layout(size, app).table;
+                if m.row > table.y && m.row < table.y + table.height && m.column < table.x + table.width {
+                    let visible = app.window().visible(app.current_rows().len(), app.page);
+                    let index = visible.start + usize::from(m.row - table.y - 1);
+                    if index < visible.end {
+                        let (len, page) = (app.current_rows().len(), app.page);
+                        let mut w = app.window();
+                        w.select(index, len, page);
+                        app.set_window(w);
+                        return true;
+                    }
+                }
+                false
+            }
+            _ => false,
+        },
+        Event::Resize(..) => true,
+        _ => false,
+    }
+}

@@ -1,0 +1,57 @@
+//! The control-plane screen: revisions with version, replicas, tags and the proxies each
+//! injected; below, gateways and how many proxies run each version.
+
+use super::{empty_text, header, table_view};
+use crate::mesh::MeshView;
+use crate::ui::app::App;
+use crate::ui::theme::Theme;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row, Widget};
+
+const NAMES: [&str; 5] = ["REVISION", "VERSION", "READY", "TAGS", "PROXIES"];
+
+pub fn render(app: &App, view: &MeshView, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let cp = &view.control_plane;
+    let extra = (cp.gateways.len() + 3).min(usize::from(area.height / 2)) as u16;
+    let table = Rect { height: area.height.saturating_sub(extra), ..area };
+    let sort = app.sort[2];
+    let head = header(&NAMES, sort.column, sort.reverse);
+    let head: Vec<&str> = head.iter().map(String::as_str).collect();
+    let widths = [Constraint::Fill(2), Constraint::Length(9), Constraint::Length(7), Constraint::Fill(2), Constraint::Length(8)];
+    let empty = empty_text(app, "istiod revisions");
+    let rows = app.current_rows();
+    table_view(app, &head, &widths, &empty).render(table, buf, theme, |i| {
+        let r = &cp.revisions[rows[i]];
+        let ready_style = if r.ready_replicas >= 1 { theme.ok } else { theme.danger };
+        Row::new(vec![
+            Cell::from(format!("{}/{}", r.namespace, r.name)),
+            Cell::from(r.version.clone().unwrap_or_else(|| "?".into())),
+            Cell::from(Span::styled(format!("{}/{}", r.ready_replicas, r.replicas), ready_style)),
+            Cell::from(r.tags.join(",")),
+            Cell::from(r.proxies.to_string()),
+        ])
+    });
+    let mut y = table.y + table.height;
+    let mut line = |l: Line<'_>| {
+        if y < area.y + area.height {
+            l.render(Rect { y, height: 1, ..area }, buf);
+            y += 1;
+        }
+    };
+    let versions: Vec<String> = cp.proxies.iter().map(|(v, n)| format!("{v}: {n}")).collect();
+    line(Line::from(vec![Span::styled(" proxies by version  ", theme.header), Span::raw(versions.join("   "))]));
+    line(Line::from(Span::styled(" gateways", theme.header)));
+    for g in &cp.gateways {
+        line(Line::from(format!(
+            "  {}/{} ({})  pods {}  revision {}  version {}",
+            g.namespace,
+            g.name,
+            g.kind,
+            g.pods,
+            g.proxy_revisions.join(","),
+            g.proxy_versions.join(",")
+        )));
+    }
+}
