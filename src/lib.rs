@@ -2,4 +2,5 @@
 //! wires modules together; binaries and tests reach everything through it.
 
 pub mod labels;
+pub mod mesh;
 pub mod sim;
