@@ -66,7 +66,9 @@ pub struct AuthzResult {
 /// A rule with no `from`, `to` or `when` (or only empty lists) matches every request.
 fn rule_matches_all(rule: &Value) -> bool {
     let Some(m) = rule.as_object() else { return false };
-    ["from", "to", "when"].iter().all(|k| m.get(*k).is_none_or(|v| v.is_null() || v.as_array().is_some_and(Vec::is_empty)))
+    ["from", "to", "when"]
+        .iter()
+        .all(|k| m.get(*k).is_none_or(|v| v.is_null() || v.as_array().is_some_and(Vec::is_empty)))
 }
 
 pub fn action_of(ap: &AuthorizationPolicy) -> String {

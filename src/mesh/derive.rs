@@ -5,14 +5,14 @@
 use super::authz::AuthzIndex;
 use super::injection::{Decision, Injectors, PodFacts, decide, namespace_injection, opted_out};
 use super::mtls::{MtlsMode, PeerAuthIndex, RevScope};
-use super::proxy::{PROXY_CONTAINER, proxy_info};
-use super::revision::{ControlPlane, pod_staleness, proxy_version, summarize};
-use super::selector::SelectorIndex;
+use super::proxy::{PROXY_CONTAINER, ProxyInfo};
+use super::revision::{ControlPlane, StaleList, Staleness, pod_staleness, proxy_version, summarize};
+use super::selector::{FastMap, SelectorIndex};
 use super::snapshot::Snapshot;
 use super::types::{Job, Pod, PodSpec, Workload};
 use super::view::*;
 use crate::labels::Labels;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::SystemTime;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -36,7 +36,10 @@ struct Template<'a> {
 /// Which row a pod belongs to: Deployment via its ReplicaSet (or the pod-template-hash
 /// naming convention when the ReplicaSet is not in the snapshot), other controllers directly,
 /// bare and static (Node-owned) pods as themselves.
-fn owner_of<'a>(pod: &'a Pod, rs_owner: &HashMap<(&'a str, &'a str), Option<(&'a str, &'a str)>>) -> (&'a str, &'a str) {
+fn owner_of<'a>(
+    pod: &'a Pod,
+    rs_owner: &FastMap<(&'a str, &'a str), Option<(&'a str, &'a str)>>,
+) -> (&'a str, &'a str) {
     let m = &pod.metadata;
     let Some(ctrl) = m.controller() else { return ("Pod", m.name.as_str()) };
     match ctrl.kind.as_str() {
@@ -45,16 +48,14 @@ fn owner_of<'a>(pod: &'a Pod, rs_owner: &HashMap<(&'a str, &'a str), Option<(&'a
             Some(Some(owner)) => *owner,
             Some(None) => ("ReplicaSet", ctrl.name.as_str()),
             None => match m.labels.get("pod-template-hash").and_then(|h| ctrl.name.strip_suffix(h.as_str())) {
-                Some(prefix) if prefix.ends_with('-') && prefix.len() > 1 => ("Deployment", &prefix[..prefix.len() - 1]),
+                Some(prefix) if prefix.ends_with('-') && prefix.len() > 1 => {
+                    ("Deployment", &prefix[..prefix.len() - 1])
+                }
                 _ => ("ReplicaSet", ctrl.name.as_str()),
             },
         },
         kind => (kind, ctrl.name.as_str()),
     }
-}
-
-struct NsCtx {
-    labels: Labels,
 }
 
 fn is_gateway(t: &Template) -> bool {
@@ -67,13 +68,23 @@ fn is_gateway(t: &Template) -> bool {
 fn is_ambient(ns: &str, ns_labels: &Labels, t: &Template, has_sidecar: bool) -> bool {
     const MODE: &str = "istio.io/dataplane-mode";
     let pod_mode = t.labels.get(MODE).map(String::as_str);
-    let enrolled =
-        pod_mode == Some("ambient") || (ns_labels.get(MODE).map(String::as_str) == Some("ambient") && pod_mode != Some("none"));
+    let enrolled = pod_mode == Some("ambient")
+        || (ns_labels.get(MODE).map(String::as_str) == Some("ambient") && pod_mode != Some("none"));
     enrolled && !t.spec.host_network && !has_sidecar && ns != "kube-system"
 }
 
 fn scope_for(inj: &Injectors, revision: Option<&str>) -> RevScope {
     RevScope { revision: revision.map(String::from), tags: revision.map(|r| inj.tags_of(r)).unwrap_or_default() }
+}
+
+/// Adds `n` under `key`, allocating the key only the first time.
+fn count(map: &mut BTreeMap<String, usize>, key: &str, n: usize) {
+    match map.get_mut(key) {
+        Some(c) => *c += n,
+        None => {
+            map.insert(key.to_string(), n);
+        }
+    }
 }
 
 fn format_time(now: SystemTime) -> String {
@@ -88,14 +99,14 @@ pub fn derive(snap: &Snapshot, now: SystemTime) -> MeshView {
     let pas = PeerAuthIndex::new(snap, &root);
     let aps = AuthzIndex::new(snap, &root);
 
-    let mut services: HashMap<&str, SelectorIndex<&str>> = HashMap::new();
+    let mut services: FastMap<&str, SelectorIndex<&str>> = FastMap::default();
     for svc in snap.services.values() {
         if let Some(sel) = svc.spec.selector.as_ref().filter(|s| !s.is_empty()) {
             services.entry(svc.metadata.namespace.as_str()).or_default().add(Some(sel), svc.metadata.name.as_str());
         }
     }
 
-    let rs_owner: HashMap<(&str, &str), Option<(&str, &str)>> = snap
+    let rs_owner: FastMap<(&str, &str), Option<(&str, &str)>> = snap
         .replica_sets
         .values()
         .map(|rs| {
@@ -103,38 +114,64 @@ pub fn derive(snap: &Snapshot, now: SystemTime) -> MeshView {
             ((rs.metadata.namespace.as_str(), rs.metadata.name.as_str()), owner)
         })
         .collect();
-    let mut groups: HashMap<RowKey, Vec<&Pod>> = HashMap::new();
+    // Pods are ordered by (namespace, name), so the pods of one controller are mostly
+    // adjacent: extend the current run while the direct controller repeats.
+    let mut groups: FastMap<RowKey, Vec<&Pod>> = FastMap::default();
+    let mut run: Option<(&str, (&str, &str), RowKey)> = None;
+    let mut current: Vec<&Pod> = Vec::new();
     for pod in snap.pods.values() {
+        let ns = pod.metadata.namespace.as_str();
+        let direct = pod.metadata.controller().map(|o| (o.kind.as_str(), o.name.as_str()));
+        if let (Some((run_ns, run_owner, _)), Some(d)) = (run, direct)
+            && run_ns == ns
+            && run_owner == d
+            && d.0 != "Node"
+        {
+            current.push(pod);
+            continue;
+        }
+        if let Some((_, _, key)) = run.take() {
+            groups.entry(key).or_default().append(&mut current);
+        }
         let (kind, name) = owner_of(pod, &rs_owner);
-        groups.entry((pod.metadata.namespace.as_str(), name, kind)).or_default().push(pod);
+        current.push(pod);
+        run = Some((ns, direct.unwrap_or(("", "")), (ns, name, kind)));
+    }
+    if let Some((_, _, key)) = run {
+        groups.entry(key).or_default().append(&mut current);
     }
 
-    let mut sources: BTreeMap<RowKey, Source> = BTreeMap::new();
+    // Hash to merge, then sort once: cheaper than ordered inserts with string compares.
+    let mut merged: FastMap<RowKey, Source> = FastMap::default();
     for w in snap.workloads.values() {
-        sources.insert((&w.metadata.namespace, &w.metadata.name, w.kind.as_str()), Source::Workload(w));
+        merged.insert((&w.metadata.namespace, &w.metadata.name, w.kind.as_str()), Source::Workload(w));
     }
     for j in snap.jobs.values() {
-        sources.insert((&j.metadata.namespace, &j.metadata.name, "Job"), Source::Job(j));
+        merged.insert((&j.metadata.namespace, &j.metadata.name, "Job"), Source::Job(j));
     }
     for key in groups.keys() {
-        sources.entry(*key).or_insert(Source::Pods);
+        merged.entry(*key).or_insert(Source::Pods);
     }
+    let mut sources: Vec<(RowKey, Source)> = merged.into_iter().collect();
+    sources.sort_unstable_by(|a, b| a.0.cmp(&b.0));
 
     let mut ns_names: BTreeSet<&str> = snap.namespaces.keys().map(String::as_str).collect();
-    ns_names.extend(sources.keys().map(|k| k.0));
-    let ns_ctx: HashMap<&str, NsCtx> = ns_names.iter().map(|ns| (*ns, NsCtx { labels: snap.namespace_labels(ns) })).collect();
+    ns_names.extend(sources.iter().map(|(k, _)| k.0));
+    let ns_labels_of: FastMap<&str, Labels> = ns_names.iter().map(|ns| (*ns, snap.namespace_labels(ns))).collect();
 
     let mut view = MeshView { generated_at: format_time(now), root_namespace: root.clone(), ..Default::default() };
-    let mut ns_counts: HashMap<&str, (usize, usize, usize)> = HashMap::new();
+    let mut ns_counts: FastMap<&str, (usize, usize, usize)> = FastMap::default();
     let mut rev_proxies: BTreeMap<String, usize> = BTreeMap::new();
     let no_pods: Vec<&Pod> = Vec::new();
 
     for (key @ (ns, name, kind), source) in &sources {
         let pods = groups.get(key).unwrap_or(&no_pods);
         let t = match source {
-            Source::Workload(w) => {
-                Template { labels: &w.template.metadata.labels, annotations: &w.template.metadata.annotations, spec: &w.template.spec }
-            }
+            Source::Workload(w) => Template {
+                labels: &w.template.metadata.labels,
+                annotations: &w.template.metadata.annotations,
+                spec: &w.template.spec,
+            },
             Source::Job(j) => Template {
                 labels: &j.spec.template.metadata.labels,
                 annotations: &j.spec.template.metadata.annotations,
@@ -145,38 +182,50 @@ pub fn derive(snap: &Snapshot, now: SystemTime) -> MeshView {
                 None => continue,
             },
         };
-        let ns_labels = &ns_ctx[ns].labels;
-        let facts = PodFacts { namespace: ns, labels: t.labels, annotations: t.annotations, host_network: t.spec.host_network };
+        let Some(ns_labels) = ns_labels_of.get(ns) else { continue };
+        let facts =
+            PodFacts { namespace: ns, labels: t.labels, annotations: t.annotations, host_network: t.spec.host_network };
         let decision: Decision = decide(&inj, ns_labels, &facts);
         let desired = decision.desired();
         let opted = opted_out(ns_labels, &facts);
 
         let (mut with_proxy, mut ready) = (0, 0);
         let mut revisions: BTreeMap<String, usize> = BTreeMap::new();
-        let mut versions: BTreeSet<String> = BTreeSet::new();
-        let mut per_pod = Vec::new();
+        let mut versions: BTreeMap<&str, usize> = BTreeMap::new();
+        // Pods of one workload mostly share revision and image: judge each distinct proxy once.
+        let mut judged: Vec<(&ProxyInfo, StaleList, usize)> = Vec::new();
+        let mut live = 0;
         for pod in pods {
-            let info = proxy_info(pod);
-            if pod.is_ready() {
+            let info = &pod.mesh.proxy;
+            if pod.mesh.ready {
                 ready += 1;
             }
             if info.has_proxy {
                 with_proxy += 1;
-                let version = proxy_version(&info, &cp).unwrap_or_else(|| "unknown".into());
-                *view.control_plane.proxies.entry(version.clone()).or_default() += 1;
-                versions.insert(version);
-                if let Some(r) = &info.revision {
-                    *revisions.entry(r.clone()).or_default() += 1;
-                    *rev_proxies.entry(r.clone()).or_default() += 1;
+                let version = proxy_version(info, &cp).unwrap_or("unknown");
+                *versions.entry(version).or_default() += 1;
+                if let Some(r) = info.revision.as_deref() {
+                    count(&mut revisions, r, 1);
                 }
             }
-            if !pod.is_finished() {
-                per_pod.push(pod_staleness(&info, &desired, opted, &cp));
+            if !pod.mesh.finished {
+                live += 1;
+                match judged.iter_mut().find(|(seen, _, _)| *seen == info) {
+                    Some(entry) => entry.2 += 1,
+                    None => judged.push((info, pod_staleness(info, &desired, opted, &cp), 1)),
+                }
             }
         }
-        let live = per_pod.len();
-        let stale_kinds: BTreeSet<_> = per_pod.iter().flatten().map(|(k, _)| *k).collect();
-        let stale_reason = summarize(&per_pod, live);
+        for (v, n) in &versions {
+            count(&mut view.control_plane.proxies, v, *n);
+        }
+        for (r, n) in &revisions {
+            count(&mut rev_proxies, r, *n);
+        }
+        let groups_judged: Vec<(StaleList, usize)> = judged.into_iter().map(|(_, s, n)| (s, n)).collect();
+        let stale_kinds: BTreeSet<Staleness> =
+            groups_judged.iter().flat_map(|(s, _)| s.iter().map(|(k, _)| *k)).collect();
+        let stale_reason = summarize(&groups_judged, live);
 
         // Config scoping follows the proxies that run now; without any, the injecting revision.
         let main_rev = revisions.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(r, _)| r.clone());
@@ -204,7 +253,7 @@ pub fn derive(snap: &Snapshot, now: SystemTime) -> MeshView {
                 name: name.to_string(),
                 pods: pods.len(),
                 proxy_revisions: revisions.keys().cloned().collect(),
-                proxy_versions: versions.iter().cloned().collect(),
+                proxy_versions: versions.keys().map(|v| v.to_string()).collect(),
             });
         }
         let c = ns_counts.entry(ns).or_default();
@@ -216,7 +265,12 @@ pub fn derive(snap: &Snapshot, now: SystemTime) -> MeshView {
             namespace: ns.to_string(),
             kind: kind.to_string(),
             name: name.to_string(),
-            service_account: t.spec.service_account_name.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "default".into()),
+            service_account: t
+                .spec
+                .service_account_name
+                .clone()
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "default".into()),
             injection: WorkloadInjectionView {
                 expected: decision.inject,
                 revision: decision.revision.clone(),
@@ -227,7 +281,7 @@ pub fn derive(snap: &Snapshot, now: SystemTime) -> MeshView {
             ready_pods: ready,
             pods_with_proxy: with_proxy,
             proxy_revisions: revisions.keys().cloned().collect(),
-            proxy_versions: versions.into_iter().collect(),
+            proxy_versions: versions.keys().map(|v| v.to_string()).collect(),
             stale: stale_reason.is_some(),
             stale_reason,
             stale_kinds: stale_kinds.iter().map(|k| k.as_str()).collect(),
@@ -235,7 +289,12 @@ pub fn derive(snap: &Snapshot, now: SystemTime) -> MeshView {
             authorization_policies: authz
                 .policies
                 .iter()
-                .map(|p| PolicyRef { name: p.name.clone(), action: p.action.clone(), effect: p.effect.as_str(), dry_run: p.dry_run })
+                .map(|p| PolicyRef {
+                    name: p.name.clone(),
+                    action: p.action.clone(),
+                    effect: p.effect.as_str(),
+                    dry_run: p.dry_run,
+                })
                 .collect(),
             authorization: authz.verdict,
             authorization_notes: authz.notes,
@@ -246,7 +305,7 @@ pub fn derive(snap: &Snapshot, now: SystemTime) -> MeshView {
     }
 
     for ns in &ns_names {
-        let labels = &ns_ctx[ns].labels;
+        let Some(labels) = ns_labels_of.get(ns) else { continue };
         let ni = namespace_injection(&inj, ns, labels);
         let mtls = pas.namespace_mode(ns, &scope_for(&inj, ni.revision.as_deref()));
         let (workloads, pods, pods_with_proxy) = ns_counts.get(ns).copied().unwrap_or_default();

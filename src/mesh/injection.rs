@@ -100,7 +100,11 @@ impl<'a> Injectors<'a> {
         for cfg in snap.injector_configs.values() {
             let rev = cfg.revision();
             let conventional = cfg.metadata.name
-                == if rev == "default" { "istio-sidecar-injector".to_string() } else { format!("istio-sidecar-injector-{rev}") };
+                == if rev == "default" {
+                    "istio-sidecar-injector".to_string()
+                } else {
+                    format!("istio-sidecar-injector-{rev}")
+                };
             if conventional || !out.configs.contains_key(&rev) {
                 out.configs.insert(rev, cfg);
             }
@@ -234,7 +238,9 @@ fn no_match_reason(inj: &Injectors, ns_labels: &Labels, pod: &PodFacts) -> Strin
             let note = if v == "disabled" { "" } else { " (not a recognised value; only enabled injects)" };
             return format!("namespace label {NS_INJECTION}={v} disables injection{note}");
         }
-        return format!("namespace label {NS_INJECTION}=enabled, but no default revision or default tag webhook is active; nothing injects");
+        return format!(
+            "namespace label {NS_INJECTION}=enabled, but no default revision or default tag webhook is active; nothing injects"
+        );
     }
     if let Some(v) = ns_labels.get(REV) {
         if dangling(v) {
@@ -263,7 +269,9 @@ pub fn decide(inj: &Injectors, ns_labels: &Labels, pod: &PodFacts) -> Decision {
     let matched: Vec<&ActiveWebhook> = inj
         .webhooks
         .iter()
-        .filter(|w| selector_matches(w.namespace_selector, ns_labels) && selector_matches(w.object_selector, pod.labels))
+        .filter(|w| {
+            selector_matches(w.namespace_selector, ns_labels) && selector_matches(w.object_selector, pod.labels)
+        })
         .collect();
     let matches: Vec<WebhookMatch> = matched
         .iter()
@@ -283,7 +291,8 @@ pub fn decide(inj: &Injectors, ns_labels: &Labels, pod: &PodFacts) -> Decision {
         [] => d.reason = no_match_reason(inj, ns_labels, pod),
         [w] => {
             let m = &d.matches[0];
-            let head = format!("{} → webhook {}/{} ({})", trigger(w.webhook, ns_labels, pod), w.config, w.webhook, via(m));
+            let head =
+                format!("{} → webhook {}/{} ({})", trigger(w.webhook, ns_labels, pod), w.config, w.webhook, via(m));
             let (inject, detail) = stage_b(pod, inj.configs.get(&w.revision).copied());
             d.inject = inject;
             if inject {
@@ -309,7 +318,8 @@ pub fn decide(inj: &Injectors, ns_labels: &Labels, pod: &PodFacts) -> Decision {
             if revisions.len() == 1 {
                 d.revision = revisions.into_iter().next();
             }
-            let list: Vec<String> = d.matches.iter().map(|m| format!("{}/{} ({})", m.config, m.webhook, via(m))).collect();
+            let list: Vec<String> =
+                d.matches.iter().map(|m| format!("{}/{} ({})", m.config, m.webhook, via(m))).collect();
             d.reason = format!(
                 "CONFLICT: {} webhooks select this pod: {}; it would be injected twice or unpredictably (IST0139)",
                 list.len(),
@@ -340,7 +350,12 @@ pub fn namespace_injection(inj: &Injectors, ns: &str, ns_labels: &Labels) -> Nam
     let empty = Labels::new();
     let plain = PodFacts { namespace: ns, labels: &empty, annotations: &empty, host_network: false };
     let d = decide(inj, ns_labels, &plain);
-    NamespaceInjection { mode, revision: if d.inject { d.revision } else { None }, reason: d.reason, conflict: d.conflict }
+    NamespaceInjection {
+        mode,
+        revision: if d.inject { d.revision } else { None },
+        reason: d.reason,
+        conflict: d.conflict,
+    }
 }
 
 /// The selector that deactivates a webhook (`istioctl tag set default`); for fixtures and plans.

@@ -197,4 +197,3 @@ pub struct DestinationRule {
     #[serde(default, deserialize_with = "nd")]
     pub spec: DestinationRuleSpec,
 }
-

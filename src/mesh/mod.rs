@@ -4,6 +4,7 @@
 //! is a parameter. It must not use `crate::sim`, whose answers it is tested against.
 
 pub mod authz;
+pub mod config_maps;
 pub mod derive;
 pub mod injection;
 pub mod istio_types;

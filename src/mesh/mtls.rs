@@ -74,7 +74,10 @@ fn age_key(pa: &PeerAuthentication) -> (Option<OffsetDateTime>, &str, &str) {
 }
 
 /// The winning policy among those the scope sees.
-pub fn pick<'a>(list: impl IntoIterator<Item = &'a PeerAuthentication>, scope: &RevScope) -> Option<&'a PeerAuthentication> {
+pub fn pick<'a>(
+    list: impl IntoIterator<Item = &'a PeerAuthentication>,
+    scope: &RevScope,
+) -> Option<&'a PeerAuthentication> {
     list.into_iter().filter(|p| scope.sees(&p.metadata.labels)).min_by(|a, b| age_key(a).cmp(&age_key(b)))
 }
 

@@ -34,7 +34,8 @@ pub fn is_istiod(w: &Workload) -> bool {
     let l = &w.metadata.labels;
     w.kind == WorkloadKind::Deployment
         && (l.get("app").map(String::as_str) == Some("istiod")
-            || ((w.metadata.name == "istiod" || w.metadata.name.starts_with("istiod-")) && l.contains_key("istio.io/rev")))
+            || ((w.metadata.name == "istiod" || w.metadata.name.starts_with("istiod-"))
+                && l.contains_key("istio.io/rev")))
 }
 
 fn istiod_revision(w: &Workload) -> String {
@@ -62,6 +63,7 @@ fn istiod_version(w: &Workload) -> Option<String> {
     pilot
         .and_then(|c| c.image.as_deref())
         .and_then(image_version)
+        .map(String::from)
         .or_else(|| w.metadata.labels.get("app.kubernetes.io/version").cloned())
 }
 
@@ -114,8 +116,11 @@ impl ControlPlane {
 
     /// A revision exists while its istiod Deployment or its Service `istiod[-<rev>]` does.
     pub fn exists(&self, rev: &str) -> bool {
+        if self.revisions.contains_key(rev) {
+            return true;
+        }
         let svc = if rev == "default" { "istiod".to_string() } else { format!("istiod-{rev}") };
-        self.revisions.contains_key(rev) || self.istiod_services.contains(&svc)
+        self.istiod_services.contains(&svc)
     }
 
     pub fn version(&self, rev: &str) -> Option<&str> {
@@ -151,9 +156,17 @@ impl Staleness {
     }
 }
 
+/// The stalenesses of one pod, each with a short explanation.
+pub type StaleList = Vec<(Staleness, String)>;
+
 /// Each staleness of one running pod with a short explanation. `opted_out` means the pod
 /// (or its namespace) explicitly asked for no sidecar, so losing it is intended.
-pub fn pod_staleness(proxy: &ProxyInfo, desired: &Desired, opted_out: bool, cp: &ControlPlane) -> Vec<(Staleness, String)> {
+pub fn pod_staleness(
+    proxy: &ProxyInfo,
+    desired: &Desired,
+    opted_out: bool,
+    cp: &ControlPlane,
+) -> Vec<(Staleness, String)> {
     let mut out = Vec::new();
     let actual = proxy.revision.as_deref();
     if proxy.has_proxy {
@@ -169,10 +182,16 @@ pub fn pod_staleness(proxy: &ProxyInfo, desired: &Desired, opted_out: bool, cp: 
                     format!("revision {have} has no istiod; no config or certificate renewal, fails when its certificate expires"),
                 ));
             }
-            if let (Some(img), Some(want)) = (&proxy.image, cp.expected_image(have))
+            // A pod that asked for its own image keeps it across restarts.
+            let want = proxy.requested_image.as_deref().or_else(|| cp.expected_image(have));
+            if let (Some(img), Some(want)) = (proxy.image.as_deref(), want)
                 && !image_matches(img, want)
             {
-                out.push((Staleness::StaleImage, format!("runs image {img}, revision {have} injects {want}; restart needed")));
+                let by = match proxy.requested_image {
+                    Some(_) => "its sidecar.istio.io/proxyImage asks for".to_string(),
+                    None => format!("revision {have} injects"),
+                };
+                out.push((Staleness::StaleImage, format!("runs image {img}, {by} {want}; restart needed")));
             }
         }
         if *desired == Desired::None && !opted_out {
@@ -182,7 +201,7 @@ pub fn pod_staleness(proxy: &ProxyInfo, desired: &Desired, opted_out: bool, cp: 
             ));
         }
         let cp_version = actual.and_then(|r| cp.version(r));
-        if let (Some(pv), Some(cv)) = (proxy.version.as_deref(), cp_version)
+        if let (Some(pv), Some(cv)) = (proxy.version(), cp_version)
             && let (Some(p), Some(c)) = (major_minor(pv), major_minor(cv))
         {
             let behind_too_far = p.0 < c.0 || (p.0 == c.0 && p.1 + 1 < c.1);
@@ -194,22 +213,26 @@ pub fn pod_staleness(proxy: &ProxyInfo, desired: &Desired, opted_out: bool, cp: 
             }
         }
     } else if *desired != Desired::None {
-        out.push((Staleness::MissingProxy, "no sidecar although a webhook selects it; created before labelling or injection failed (IST0103)".into()));
+        out.push((
+            Staleness::MissingProxy,
+            "no sidecar although a webhook selects it; created before labelling or injection failed (IST0103)".into(),
+        ));
     }
     out
 }
 
 /// Proxy version for display: the image tag, else the version of the injecting revision.
-pub fn proxy_version(proxy: &ProxyInfo, cp: &ControlPlane) -> Option<String> {
-    proxy.version.clone().or_else(|| proxy.revision.as_deref().and_then(|r| cp.version(r)).map(String::from))
+pub fn proxy_version<'a>(proxy: &'a ProxyInfo, cp: &'a ControlPlane) -> Option<&'a str> {
+    proxy.version().or_else(|| proxy.revision.as_deref().and_then(|r| cp.version(r)))
 }
 
 /// One line per staleness kind across a workload's pods: "KIND (n of m pods): detail".
-pub fn summarize(per_pod: &[Vec<(Staleness, String)>], pods: usize) -> Option<String> {
+/// `groups` pairs each distinct result with the number of pods that share it.
+pub fn summarize(groups: &[(StaleList, usize)], pods: usize) -> Option<String> {
     let mut kinds: BTreeMap<Staleness, (usize, &str)> = BTreeMap::new();
-    for list in per_pod {
+    for (list, n) in groups {
         for (k, detail) in list {
-            kinds.entry(*k).or_insert((0, detail.as_str())).0 += 1;
+            kinds.entry(*k).or_insert((0, detail.as_str())).0 += n;
         }
     }
     if kinds.is_empty() {

@@ -4,6 +4,46 @@
 
 use crate::labels::Labels;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A multiply-rotate hasher (the FxHash scheme) for maps keyed by cluster names inside one
+/// derive. Much cheaper than SipHash on short strings; flooding resistance is not needed
+/// for maps that live for one pure computation.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FastHasher(u64);
+
+impl FastHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
+        }
+        let mut tail = [0u8; 8];
+        let rest = chunks.remainder();
+        tail[..rest.len()].copy_from_slice(rest);
+        self.add(u64::from_le_bytes(tail) ^ ((rest.len() as u64) << 56));
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 /// matchLabels ⊆ labels. An empty selector is a subset of anything.
 pub fn subset(selector: &Labels, labels: &Labels) -> bool {
@@ -16,12 +56,12 @@ pub fn subset(selector: &Labels, labels: &Labels) -> bool {
 #[derive(Debug)]
 pub struct SelectorIndex<'a, T> {
     unselected: Vec<T>,
-    keyed: HashMap<(&'a str, &'a str), Vec<(&'a Labels, T)>>,
+    keyed: FastMap<(&'a str, &'a str), Vec<(&'a Labels, T)>>,
 }
 
 impl<'a, T> Default for SelectorIndex<'a, T> {
     fn default() -> Self {
-        SelectorIndex { unselected: Vec::new(), keyed: HashMap::new() }
+        SelectorIndex { unselected: Vec::new(), keyed: FastMap::default() }
     }
 }
 

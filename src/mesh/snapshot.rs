@@ -3,11 +3,14 @@
 //! Kubernetes JSON and must never panic on bad cluster data: a malformed object is skipped
 //! with a warning naming it. No IO, no clock.
 
+pub use super::config_maps::{InjectorConfig, MeshConfig};
+use super::config_maps::{injector_config, mesh_config};
 use super::istio_types::*;
 use super::types::*;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 /// (namespace, name). Cluster-scoped objects use an empty namespace.
 pub type Key = (String, String);
@@ -17,45 +20,6 @@ pub struct WorkloadId {
     pub namespace: String,
     pub kind: WorkloadKind,
     pub name: String,
-}
-
-/// ConfigMap `istio-sidecar-injector[-<rev>]`, keys `config` and `values` parsed.
-#[derive(Debug, Clone, Default)]
-pub struct InjectorConfig {
-    pub metadata: Meta,
-    /// `enabled` unless the config says otherwise; any other value disables injection.
-    pub policy: String,
-    pub never_inject_selector: Vec<Value>,
-    pub always_inject_selector: Vec<Value>,
-    pub hub: Option<String>,
-    pub tag: Option<String>,
-    pub proxy_image: Option<String>,
-    /// `values.revision`; empty for the default revision.
-    pub values_revision: Option<String>,
-}
-
-impl InjectorConfig {
-    /// The revision this injector serves: its `istio.io/rev` label, else `values.revision`,
-    /// else what the name says. The unrevisioned install is `default`.
-    pub fn revision(&self) -> String {
-        if let Some(r) = self.metadata.labels.get("istio.io/rev").filter(|r| !r.is_empty()) {
-            return r.clone();
-        }
-        if let Some(r) = &self.values_revision {
-            return if r.is_empty() { "default".into() } else { r.clone() };
-        }
-        match self.metadata.name.strip_prefix("istio-sidecar-injector-") {
-            Some(r) if !r.is_empty() => r.to_string(),
-            _ => "default".into(),
-        }
-    }
-}
-
-/// ConfigMap `istio[-<rev>]`, key `mesh`: only the root namespace is read.
-#[derive(Debug, Clone, Default)]
-pub struct MeshConfig {
-    pub metadata: Meta,
-    pub root_namespace: Option<String>,
 }
 
 /// One decoded object of a kind the model reads.
@@ -95,52 +59,6 @@ fn describe(v: &Value) -> String {
 
 fn decode<T: DeserializeOwned>(v: Value, what: &str) -> Result<T, String> {
     serde_json::from_value(v).map_err(|e| format!("skipped {what}: {e}"))
-}
-
-/// `values` is JSON in the chart; accept YAML too, since it is a superset.
-fn parse_values(text: &str) -> Result<Value, String> {
-    serde_json::from_str(text).or_else(|_| serde_yaml::from_str(text).map_err(|e| e.to_string()))
-}
-
-fn scalar_string(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-fn injector_config(cm: ConfigMap, what: &str) -> Result<InjectorConfig, String> {
-    let mut out = InjectorConfig { policy: "enabled".into(), ..Default::default() };
-    if let Some(text) = cm.data.get("config") {
-        let cfg: Value = serde_yaml::from_str(text).map_err(|e| format!("skipped {what}: key config: {e}"))?;
-        if let Some(p) = cfg.get("policy") {
-            out.policy = scalar_string(Some(p)).unwrap_or_default();
-        }
-        let list = |k: &str| cfg.get(k).and_then(Value::as_array).cloned().unwrap_or_default();
-        out.never_inject_selector = list("neverInjectSelector");
-        out.always_inject_selector = list("alwaysInjectSelector");
-    }
-    if let Some(text) = cm.data.get("values") {
-        let values = parse_values(text).map_err(|e| format!("skipped {what}: key values: {e}"))?;
-        out.hub = scalar_string(values.pointer("/global/hub"));
-        out.tag = scalar_string(values.pointer("/global/tag"));
-        out.proxy_image = scalar_string(values.pointer("/global/proxy/image"));
-        out.values_revision = scalar_string(values.get("revision"));
-    }
-    out.metadata = cm.metadata;
-    Ok(out)
-}
-
-fn mesh_config(cm: ConfigMap, what: &str) -> Result<MeshConfig, String> {
-    let text = cm.data.get("mesh").map(String::as_str).unwrap_or("");
-    let mesh: Value = if text.trim().is_empty() {
-        Value::Null
-    } else {
-        serde_yaml::from_str(text).map_err(|e| format!("skipped {what}: key mesh: {e}"))?
-    };
-    let root_namespace = mesh.get("rootNamespace").and_then(Value::as_str).filter(|s| !s.is_empty()).map(String::from);
-    Ok(MeshConfig { metadata: cm.metadata, root_namespace })
 }
 
 impl Object {
@@ -227,6 +145,26 @@ pub struct Snapshot {
     pub horizontal_pod_autoscalers: BTreeMap<Key, HorizontalPodAutoscaler>,
     /// One line per object that could not be read, naming it.
     pub warnings: Vec<String>,
+    /// Shared copies of the few distinct proxy revisions and images.
+    strings: Interner,
+}
+
+/// Hands out one shared copy per distinct string. Only low-cardinality values go in, so it
+/// stays small however long the snapshot lives.
+#[derive(Debug, Clone, Default)]
+struct Interner(HashSet<Arc<str>>);
+
+impl Interner {
+    fn share(&mut self, s: &mut Option<Arc<str>>) {
+        if let Some(v) = s {
+            match self.0.get(v.as_ref()) {
+                Some(shared) => *v = shared.clone(),
+                None => {
+                    self.0.insert(v.clone());
+                }
+            }
+        }
+    }
 }
 
 /// The entries of a (namespace, name)-keyed map that lie in one namespace.
@@ -286,11 +224,17 @@ impl Snapshot {
             Object::Namespace(o) => {
                 self.namespaces.insert(o.metadata.name.clone(), o);
             }
-            Object::Pod(o) => {
+            Object::Pod(mut o) => {
+                o.mesh = super::proxy::PodMesh::of(&o);
+                let p = &mut o.mesh.proxy;
+                for s in [&mut p.revision, &mut p.image, &mut p.requested_image] {
+                    self.strings.share(s);
+                }
                 self.pods.insert(key(&o.metadata), o);
             }
             Object::Workload(o) => {
-                let id = WorkloadId { namespace: o.metadata.namespace.clone(), kind: o.kind, name: o.metadata.name.clone() };
+                let id =
+                    WorkloadId { namespace: o.metadata.namespace.clone(), kind: o.kind, name: o.metadata.name.clone() };
                 self.workloads.insert(id, o);
             }
             Object::ReplicaSet(o) => {

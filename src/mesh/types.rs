@@ -147,6 +147,9 @@ pub struct Pod {
     pub spec: PodSpec,
     #[serde(default, deserialize_with = "nd")]
     pub status: PodStatus,
+    /// Filled by `Snapshot::put`; stale on a Pod that never went through it.
+    #[serde(skip)]
+    pub mesh: super::proxy::PodMesh,
 }
 
 impl Pod {

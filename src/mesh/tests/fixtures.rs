@@ -18,7 +18,11 @@ pub fn namespace(name: &str, l: &[(&str, &str)]) -> Value {
 }
 
 fn expr(key: &str, op: &str, values: &[&str]) -> Value {
-    if values.is_empty() { json!({"key": key, "operator": op}) } else { json!({"key": key, "operator": op, "values": values}) }
+    if values.is_empty() {
+        json!({"key": key, "operator": op})
+    } else {
+        json!({"key": key, "operator": op, "values": values})
+    }
 }
 
 fn webhook(prefix: &str, service: &str, ns_sel: Vec<Value>, obj_sel: Vec<Value>) -> Value {
@@ -58,7 +62,12 @@ fn injector_webhooks(r: &str, service: &str, with_default: bool) -> Vec<Value> {
         ),
     ];
     if with_default {
-        hooks.push(webhook("namespace.", service, vec![expr("istio-injection", "In", &["enabled"])], vec![not_false()]));
+        hooks.push(webhook(
+            "namespace.",
+            service,
+            vec![expr("istio-injection", "In", &["enabled"])],
+            vec![not_false()],
+        ));
         hooks.push(webhook(
             "object.",
             service,
@@ -71,7 +80,8 @@ fn injector_webhooks(r: &str, service: &str, with_default: bool) -> Vec<Value> {
 
 /// MutatingWebhookConfiguration of a revision; `default` is the unrevisioned install.
 pub fn revision_mwc(rev: &str) -> Value {
-    let name = if rev == "default" { "istio-sidecar-injector".to_string() } else { format!("istio-sidecar-injector-{rev}") };
+    let name =
+        if rev == "default" { "istio-sidecar-injector".to_string() } else { format!("istio-sidecar-injector-{rev}") };
     json!({
         "apiVersion": "admissionregistration.k8s.io/v1",
         "kind": "MutatingWebhookConfiguration",
@@ -102,7 +112,11 @@ pub fn with_auto(mut mwc: Value) -> Value {
         vec![
             expr("istio-injection", "DoesNotExist", &[]),
             expr("istio.io/rev", "DoesNotExist", &[]),
-            expr("kubernetes.io/metadata.name", "NotIn", &["kube-system", "kube-public", "kube-node-lease", "local-path-storage"]),
+            expr(
+                "kubernetes.io/metadata.name",
+                "NotIn",
+                &["kube-system", "kube-public", "kube-node-lease", "local-path-storage"],
+            ),
         ],
         vec![expr("sidecar.istio.io/inject", "DoesNotExist", &[]), expr("istio.io/rev", "DoesNotExist", &[])],
     );
@@ -121,7 +135,8 @@ pub fn deactivated(mut mwc: Value) -> Value {
 
 /// ConfigMap `istio-sidecar-injector[-rev]`. `values_tag` None leaves out `values`.
 pub fn injector_cm(rev: &str, policy: &str, never: Value, always: Value, values_tag: Option<&str>) -> Value {
-    let name = if rev == "default" { "istio-sidecar-injector".to_string() } else { format!("istio-sidecar-injector-{rev}") };
+    let name =
+        if rev == "default" { "istio-sidecar-injector".to_string() } else { format!("istio-sidecar-injector-{rev}") };
     let config = format!(
         "policy: {policy}\nalwaysInjectSelector: {}\nneverInjectSelector: {}\ninjectedAnnotations: {{}}\ndefaultTemplates: [sidecar]\ntemplates: {{}}\n",
         always, never
@@ -203,15 +218,20 @@ impl PodB {
     /// Injected by `rev` (classic sidecar) running `image`; `rev` None leaves out every revision hint.
     pub fn injected(self, rev: Option<&str>, image: &str) -> Self {
         let status = match rev {
-            Some(r) => json!({"initContainers": ["istio-init"], "containers": ["istio-proxy"], "volumes": ["istiod-ca-cert"],
-                              "imagePullSecrets": null, "revision": r}),
+            Some(r) => {
+                json!({"initContainers": ["istio-init"], "containers": ["istio-proxy"], "volumes": ["istiod-ca-cert"],
+                              "imagePullSecrets": null, "revision": r})
+            }
             None => json!({"initContainers": ["istio-init"], "containers": ["istio-proxy"], "version": "abc"}),
         };
         let mut p = self.annotations(&[("sidecar.istio.io/status", &status.to_string())]);
         if let Some(r) = rev {
             p = p.annotations(&[("istio.io/rev", r)]);
         }
-        p.0["spec"]["containers"].as_array_mut().expect("containers").push(json!({"name": "istio-proxy", "image": image}));
+        p.0["spec"]["containers"]
+            .as_array_mut()
+            .expect("containers")
+            .push(json!({"name": "istio-proxy", "image": image}));
         p.0["spec"]["initContainers"] = json!([{"name": "istio-init", "image": image}]);
         p
     }

@@ -23,7 +23,14 @@ struct Case {
     want: Option<&'static str>,
 }
 
-fn run(objs: Vec<Value>, ns_name: &str, ns: &[(&str, &str)], pod: &[(&str, &str)], ann: &[(&str, &str)], host: bool) -> Decision {
+fn run(
+    objs: Vec<Value>,
+    ns_name: &str,
+    ns: &[(&str, &str)],
+    pod: &[(&str, &str)],
+    ann: &[(&str, &str)],
+    host: bool,
+) -> Decision {
     let mut objs = objs;
     objs.push(namespace(ns_name, ns));
     let snap = Snapshot::from_objects(objs);
@@ -42,20 +49,92 @@ fn decision_table_rows() {
         Case { name: "none/none", ns: &[], pod: &[], ann: &[], want: None },
         Case { name: "pod inject=true", ns: &[], pod: &[(INJ, "true")], ann: &[], want: Some("default") },
         Case { name: "pod rev=canary", ns: &[], pod: &[(REV, "canary")], ann: &[], want: Some("canary") },
-        Case { name: "pod rev=canary+inject=true", ns: &[], pod: &[(REV, "canary"), (INJ, "true")], ann: &[], want: Some("canary") },
-        Case { name: "pod rev=canary+inject=false", ns: &[], pod: &[(REV, "canary"), (INJ, "false")], ann: &[], want: None },
+        Case {
+            name: "pod rev=canary+inject=true",
+            ns: &[],
+            pod: &[(REV, "canary"), (INJ, "true")],
+            ann: &[],
+            want: Some("canary"),
+        },
+        Case {
+            name: "pod rev=canary+inject=false",
+            ns: &[],
+            pod: &[(REV, "canary"), (INJ, "false")],
+            ann: &[],
+            want: None,
+        },
         Case { name: "ns enabled", ns: &[("istio-injection", "enabled")], pod: &[], ann: &[], want: Some("default") },
-        Case { name: "ns enabled, pod label false", ns: &[("istio-injection", "enabled")], pod: &[(INJ, "false")], ann: &[], want: None },
-        Case { name: "ns enabled, annotation false", ns: &[("istio-injection", "enabled")], pod: &[], ann: &[(INJ, "false")], want: None },
-        Case { name: "ns enabled, pod rev=canary", ns: &[("istio-injection", "enabled")], pod: &[(REV, "canary")], ann: &[], want: Some("default") },
-        Case { name: "ns enabled+rev=canary", ns: &[("istio-injection", "enabled"), (REV, "canary")], pod: &[], ann: &[], want: Some("default") },
-        Case { name: "ns enabled+rev=canary, pod rev", ns: &[("istio-injection", "enabled"), (REV, "canary")], pod: &[(REV, "canary")], ann: &[], want: Some("default") },
-        Case { name: "ns disabled, pod inject=true", ns: &[("istio-injection", "disabled")], pod: &[(INJ, "true")], ann: &[], want: None },
-        Case { name: "ns typo true, pod rev=canary", ns: &[("istio-injection", "true")], pod: &[(REV, "canary")], ann: &[], want: None },
+        Case {
+            name: "ns enabled, pod label false",
+            ns: &[("istio-injection", "enabled")],
+            pod: &[(INJ, "false")],
+            ann: &[],
+            want: None,
+        },
+        Case {
+            name: "ns enabled, annotation false",
+            ns: &[("istio-injection", "enabled")],
+            pod: &[],
+            ann: &[(INJ, "false")],
+            want: None,
+        },
+        Case {
+            name: "ns enabled, pod rev=canary",
+            ns: &[("istio-injection", "enabled")],
+            pod: &[(REV, "canary")],
+            ann: &[],
+            want: Some("default"),
+        },
+        Case {
+            name: "ns enabled+rev=canary",
+            ns: &[("istio-injection", "enabled"), (REV, "canary")],
+            pod: &[],
+            ann: &[],
+            want: Some("default"),
+        },
+        Case {
+            name: "ns enabled+rev=canary, pod rev",
+            ns: &[("istio-injection", "enabled"), (REV, "canary")],
+            pod: &[(REV, "canary")],
+            ann: &[],
+            want: Some("default"),
+        },
+        Case {
+            name: "ns disabled, pod inject=true",
+            ns: &[("istio-injection", "disabled")],
+            pod: &[(INJ, "true")],
+            ann: &[],
+            want: None,
+        },
+        Case {
+            name: "ns typo true, pod rev=canary",
+            ns: &[("istio-injection", "true")],
+            pod: &[(REV, "canary")],
+            ann: &[],
+            want: None,
+        },
         Case { name: "ns rev=canary", ns: &[(REV, "canary")], pod: &[], ann: &[], want: Some("canary") },
-        Case { name: "ns rev=canary, pod inject=true", ns: &[(REV, "canary")], pod: &[(INJ, "true")], ann: &[], want: Some("canary") },
-        Case { name: "ns rev=canary, pod rev=other", ns: &[(REV, "canary")], pod: &[(REV, "default")], ann: &[], want: Some("canary") },
-        Case { name: "ns rev=canary, pod inject=false", ns: &[(REV, "canary")], pod: &[(INJ, "false")], ann: &[], want: None },
+        Case {
+            name: "ns rev=canary, pod inject=true",
+            ns: &[(REV, "canary")],
+            pod: &[(INJ, "true")],
+            ann: &[],
+            want: Some("canary"),
+        },
+        Case {
+            name: "ns rev=canary, pod rev=other",
+            ns: &[(REV, "canary")],
+            pod: &[(REV, "default")],
+            ann: &[],
+            want: Some("canary"),
+        },
+        Case {
+            name: "ns rev=canary, pod inject=false",
+            ns: &[(REV, "canary")],
+            pod: &[(INJ, "false")],
+            ann: &[],
+            want: None,
+        },
         Case { name: "ns rev=<tag>", ns: &[(REV, "prod-stable")], pod: &[], ann: &[], want: Some("canary") },
         Case { name: "ns rev dangling", ns: &[(REV, "1-19-0")], pod: &[(INJ, "true")], ann: &[], want: None },
         Case { name: "annotation true only", ns: &[], pod: &[], ann: &[(INJ, "true")], want: None },
@@ -70,7 +149,9 @@ fn decision_table_rows() {
 
 #[test]
 fn decision_table_reasons() {
-    let reason = |ns: &[(&str, &str)], pod: &[(&str, &str)], ann: &[(&str, &str)]| run(table_cluster(), "shop", ns, pod, ann, false).reason;
+    let reason = |ns: &[(&str, &str)], pod: &[(&str, &str)], ann: &[(&str, &str)]| {
+        run(table_cluster(), "shop", ns, pod, ann, false).reason
+    };
     assert_eq!(reason(&[], &[], &[]), "no injection label on the namespace or the pod; no webhook selects it");
     assert_eq!(
         reason(&[], &[("sidecar.istio.io/inject", "true")], &[]),
@@ -98,7 +179,10 @@ fn decision_table_reasons() {
         reason(&[("istio-injection", "true")], &[("istio.io/rev", "canary")], &[]),
         "namespace label istio-injection=true disables injection (not a recognised value; only enabled injects)"
     );
-    assert_eq!(reason(&[("istio-injection", "disabled")], &[], &[]), "namespace label istio-injection=disabled disables injection");
+    assert_eq!(
+        reason(&[("istio-injection", "disabled")], &[], &[]),
+        "namespace label istio-injection=disabled disables injection"
+    );
     assert_eq!(
         reason(&[("istio.io/rev", "prod-stable")], &[], &[]),
         "namespace label istio.io/rev=prod-stable → webhook istio-revision-tag-prod-stable/rev.namespace.sidecar-injector.istio.io \
@@ -118,7 +202,14 @@ fn decision_table_reasons() {
 fn istio_injection_wins_and_needs_a_default_injector() {
     // Only revision canary: istio-injection=enabled selects nothing, even with istio.io/rev=canary.
     let only_canary = revision("canary", "1.25.0");
-    let d = run(only_canary.clone(), "shop", &[("istio-injection", "enabled"), ("istio.io/rev", "canary")], &[], &[], false);
+    let d = run(
+        only_canary.clone(),
+        "shop",
+        &[("istio-injection", "enabled"), ("istio.io/rev", "canary")],
+        &[],
+        &[],
+        false,
+    );
     assert!(!d.inject);
     assert_eq!(
         d.reason,
@@ -126,7 +217,10 @@ fn istio_injection_wins_and_needs_a_default_injector() {
     );
     let d = run(only_canary, "shop", &[], &[("sidecar.istio.io/inject", "true")], &[], false);
     assert!(!d.inject);
-    assert_eq!(d.reason, "pod label sidecar.istio.io/inject=true, but no default revision or default tag webhook is active");
+    assert_eq!(
+        d.reason,
+        "pod label sidecar.istio.io/inject=true, but no default revision or default tag webhook is active"
+    );
 }
 
 #[test]
@@ -157,7 +251,11 @@ fn stage_b_order() {
     // 1. hostNetwork beats an explicit opt-in.
     let d = run(plain(), "shop", &enabled, &[("sidecar.istio.io/inject", "true")], &[], true);
     assert!(!d.inject && d.matches.len() == 1);
-    assert!(d.reason.ends_with("but the pod uses hostNetwork, which istiod never injects: not injected"), "{}", d.reason);
+    assert!(
+        d.reason.ends_with("but the pod uses hostNetwork, which istiod never injects: not injected"),
+        "{}",
+        d.reason
+    );
     // 2. Ignored namespaces, even when labelled; istio-system is not ignored.
     for ns in ["kube-system", "kube-public", "kube-node-lease", "local-path-storage"] {
         let d = run(plain(), ns, &enabled, &[("sidecar.istio.io/inject", "true")], &[], false);
@@ -167,8 +265,28 @@ fn stage_b_order() {
     assert!(run(plain(), "istio-system", &enabled, &[], &[], false).inject);
     // 3. The label wins over the annotation; an invalid label value counts as unset and
     //    hides the annotation.
-    assert!(run(plain(), "shop", &enabled, &[("sidecar.istio.io/inject", "true")], &[("sidecar.istio.io/inject", "false")], false).inject);
-    assert!(run(plain(), "shop", &enabled, &[("sidecar.istio.io/inject", "True")], &[("sidecar.istio.io/inject", "false")], false).inject);
+    assert!(
+        run(
+            plain(),
+            "shop",
+            &enabled,
+            &[("sidecar.istio.io/inject", "true")],
+            &[("sidecar.istio.io/inject", "false")],
+            false
+        )
+        .inject
+    );
+    assert!(
+        run(
+            plain(),
+            "shop",
+            &enabled,
+            &[("sidecar.istio.io/inject", "True")],
+            &[("sidecar.istio.io/inject", "false")],
+            false
+        )
+        .inject
+    );
     let off = cm("disabled", json!([]), json!([]));
     assert!(!run(off.clone(), "shop", &enabled, &[("sidecar.istio.io/inject", "True")], &[], false).inject);
     // 4./5. never before always; both after the explicit choice.
@@ -177,18 +295,35 @@ fn stage_b_order() {
     let sel = cm("disabled", never.clone(), always.clone());
     let d = run(sel.clone(), "shop", &enabled, &[("team", "legacy"), ("tier", "web")], &[], false);
     assert!(!d.inject);
-    assert!(d.reason.contains("but pod labels match neverInjectSelector of istio-sidecar-injector: not injected"), "{}", d.reason);
+    assert!(
+        d.reason.contains("but pod labels match neverInjectSelector of istio-sidecar-injector: not injected"),
+        "{}",
+        d.reason
+    );
     let d = run(sel.clone(), "shop", &enabled, &[("tier", "web")], &[], false);
     assert!(d.inject);
-    assert!(d.reason.ends_with("(revision default); pod labels match alwaysInjectSelector of istio-sidecar-injector"), "{}", d.reason);
-    assert!(run(sel.clone(), "shop", &enabled, &[("team", "legacy"), ("sidecar.istio.io/inject", "true")], &[], false).inject);
+    assert!(
+        d.reason.ends_with("(revision default); pod labels match alwaysInjectSelector of istio-sidecar-injector"),
+        "{}",
+        d.reason
+    );
+    assert!(
+        run(sel.clone(), "shop", &enabled, &[("team", "legacy"), ("sidecar.istio.io/inject", "true")], &[], false)
+            .inject
+    );
     // 6. policy.
     let d = run(sel.clone(), "shop", &enabled, &[("tier", "api")], &[], false);
     assert!(!d.inject);
-    assert!(d.reason.contains("but injector policy is disabled in istio-sidecar-injector: not injected"), "{}", d.reason);
+    assert!(
+        d.reason.contains("but injector policy is disabled in istio-sidecar-injector: not injected"),
+        "{}",
+        d.reason
+    );
     let d = run(cm("Enabled", json!([]), json!([])), "shop", &enabled, &[], &[], false);
     assert!(!d.inject);
-    assert!(d.reason.contains("injector policy \"Enabled\" in istio-sidecar-injector is invalid and disables injection"));
+    assert!(
+        d.reason.contains("injector policy \"Enabled\" in istio-sidecar-injector is invalid and disables injection")
+    );
     // Stage B only runs when Stage A called the webhook: always-selector pods in an
     // unlabelled namespace stay uninjected.
     let d = run(sel, "shop", &[], &[("tier", "web")], &[], false);
@@ -207,7 +342,10 @@ fn tag_resolution_and_brief_example() {
     );
     assert_eq!((d.revision.as_deref(), d.tag.as_deref()), (Some("1-24-3"), Some("default")));
     // istio.io/rev=default names the tag, sidecar.istio.io/inject=true its object. webhook.
-    assert_eq!(run(objs.clone(), "shop", &[("istio.io/rev", "default")], &[], &[], false).revision.as_deref(), Some("1-24-3"));
+    assert_eq!(
+        run(objs.clone(), "shop", &[("istio.io/rev", "default")], &[], &[], false).revision.as_deref(),
+        Some("1-24-3")
+    );
     assert_eq!(
         run(objs.clone(), "shop", &[], &[("sidecar.istio.io/inject", "true")], &[], false).revision.as_deref(),
         Some("1-24-3")
