@@ -125,7 +125,7 @@ pub fn derive(snap: &Snapshot, now: SystemTime) -> MeshView {
         if let (Some((run_ns, run_owner, _)), Some(d)) = (run, direct)
             && run_ns == ns
             && run_owner == d
-            && d.0 != "Node"
+            && !matches!(d.0, "Node" | "")
         {
             current.push(pod);
             continue;

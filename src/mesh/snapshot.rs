@@ -126,6 +126,7 @@ fn key(m: &Meta) -> Key {
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     pub namespaces: BTreeMap<String, Namespace>,
+    /// Add pods through `insert` or `put`, which fill `Pod::mesh`.
     pub pods: BTreeMap<Key, Pod>,
     pub workloads: BTreeMap<WorkloadId, Workload>,
     pub replica_sets: BTreeMap<Key, ReplicaSet>,
