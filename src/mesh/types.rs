@@ -1,0 +1,388 @@
+//! Slim serde shapes of the cluster objects the mesh model reads: only the fields it uses,
+//! decoded straight from Kubernetes JSON. It must not hold k8s-openapi types, managedFields
+//! or whole specs, and it does no IO.
+
+use crate::labels::Labels;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+/// Kubernetes writes `null` for empty collections as often as it omits them; both mean empty.
+pub(crate) fn nd<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnerRef {
+    #[serde(default, deserialize_with = "nd")]
+    pub kind: String,
+    #[serde(default, deserialize_with = "nd")]
+    pub name: String,
+    #[serde(default, deserialize_with = "nd")]
+    pub controller: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Meta {
+    #[serde(default, deserialize_with = "nd")]
+    pub name: String,
+    #[serde(default, deserialize_with = "nd")]
+    pub namespace: String,
+    #[serde(default, deserialize_with = "nd")]
+    pub uid: String,
+    #[serde(default, deserialize_with = "nd")]
+    pub labels: Labels,
+    #[serde(default, deserialize_with = "nd")]
+    pub annotations: Labels,
+    #[serde(default, deserialize_with = "nd")]
+    pub owner_references: Vec<OwnerRef>,
+    #[serde(default)]
+    pub creation_timestamp: Option<String>,
+    #[serde(default)]
+    pub deletion_timestamp: Option<String>,
+}
+
+impl Meta {
+    /// The managing controller: the owner marked `controller: true`, else the only owner.
+    pub fn controller(&self) -> Option<&OwnerRef> {
+        self.owner_references
+            .iter()
+            .find(|o| o.controller)
+            .or_else(|| if self.owner_references.len() == 1 { self.owner_references.first() } else { None })
+    }
+
+    /// "NS/NAME", the way policies are named in the view.
+    pub fn ns_name(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Namespace {
+    #[serde(default)]
+    pub metadata: Meta,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerPort {
+    #[serde(default)]
+    pub container_port: Option<i64>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub protocol: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Container {
+    #[serde(default, deserialize_with = "nd")]
+    pub name: String,
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default)]
+    pub restart_policy: Option<String>,
+    #[serde(default, deserialize_with = "nd")]
+    pub ports: Vec<ContainerPort>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodSpec {
+    #[serde(default)]
+    pub service_account_name: Option<String>,
+    #[serde(default, deserialize_with = "nd")]
+    pub host_network: bool,
+    #[serde(default)]
+    pub node_name: Option<String>,
+    #[serde(default, deserialize_with = "nd")]
+    pub containers: Vec<Container>,
+    #[serde(default, deserialize_with = "nd")]
+    pub init_containers: Vec<Container>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Condition {
+    #[serde(default, rename = "type", deserialize_with = "nd")]
+    pub type_: String,
+    #[serde(default, deserialize_with = "nd")]
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerStatus {
+    #[serde(default, deserialize_with = "nd")]
+    pub name: String,
+    #[serde(default, deserialize_with = "nd")]
+    pub ready: bool,
+    #[serde(default, deserialize_with = "nd")]
+    pub restart_count: i64,
+    #[serde(default)]
+    pub image: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodStatus {
+    #[serde(default)]
+    pub phase: Option<String>,
+    #[serde(default, deserialize_with = "nd")]
+    pub conditions: Vec<Condition>,
+    #[serde(default, deserialize_with = "nd")]
+    pub container_statuses: Vec<ContainerStatus>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Pod {
+    #[serde(default)]
+    pub metadata: Meta,
+    #[serde(default, deserialize_with = "nd")]
+    pub spec: PodSpec,
+    #[serde(default, deserialize_with = "nd")]
+    pub status: PodStatus,
+    /// Filled by `Snapshot::put`; stale on a Pod that never went through it.
+    #[serde(skip)]
+    pub mesh: super::proxy::PodMesh,
+}
+
+impl Pod {
+    pub fn is_ready(&self) -> bool {
+        self.status.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True")
+    }
+
+    /// Finished or being deleted: such a pod is never restarted, so it cannot go stale.
+    pub fn is_finished(&self) -> bool {
+        self.metadata.deletion_timestamp.is_some()
+            || matches!(self.status.phase.as_deref(), Some("Succeeded") | Some("Failed"))
+    }
+}
+
+/// `spec.template` of a workload: what a pod created now would carry.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PodTemplate {
+    #[serde(default, deserialize_with = "nd")]
+    pub metadata: Meta,
+    #[serde(default, deserialize_with = "nd")]
+    pub spec: PodSpec,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WorkloadKind {
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+}
+
+impl WorkloadKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawStrategy {
+    #[serde(default, rename = "type")]
+    type_: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawWorkloadSpec {
+    #[serde(default)]
+    replicas: Option<i64>,
+    #[serde(default, deserialize_with = "nd")]
+    template: PodTemplate,
+    #[serde(default)]
+    strategy: Option<RawStrategy>,
+    #[serde(default)]
+    update_strategy: Option<RawStrategy>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawWorkloadStatus {
+    #[serde(default)]
+    ready_replicas: Option<i64>,
+    #[serde(default)]
+    updated_replicas: Option<i64>,
+    #[serde(default)]
+    available_replicas: Option<i64>,
+    #[serde(default)]
+    desired_number_scheduled: Option<i64>,
+    #[serde(default)]
+    number_ready: Option<i64>,
+    #[serde(default)]
+    updated_number_scheduled: Option<i64>,
+    #[serde(default)]
+    number_available: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct RawWorkload {
+    #[serde(default)]
+    metadata: Meta,
+    #[serde(default, deserialize_with = "nd")]
+    spec: RawWorkloadSpec,
+    #[serde(default, deserialize_with = "nd")]
+    status: RawWorkloadStatus,
+}
+
+/// A Deployment, StatefulSet or DaemonSet. For a DaemonSet, `replicas` is the number of
+/// nodes it should run on (`desiredNumberScheduled`).
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub kind: WorkloadKind,
+    pub metadata: Meta,
+    pub template: PodTemplate,
+    pub replicas: i64,
+    pub ready_replicas: i64,
+    pub updated_replicas: i64,
+    pub available_replicas: i64,
+    pub strategy: Option<String>,
+}
+
+impl RawWorkload {
+    pub(crate) fn into_workload(self, kind: WorkloadKind) -> Workload {
+        let s = self.status;
+        let (replicas, ready, updated, available) = match kind {
+            WorkloadKind::DaemonSet => (
+                s.desired_number_scheduled.unwrap_or(0),
+                s.number_ready,
+                s.updated_number_scheduled,
+                s.number_available,
+            ),
+            _ => (self.spec.replicas.unwrap_or(1), s.ready_replicas, s.updated_replicas, s.available_replicas),
+        };
+        let strategy = self.spec.strategy.or(self.spec.update_strategy).and_then(|s| s.type_);
+        Workload {
+            kind,
+            metadata: self.metadata,
+            template: self.spec.template,
+            replicas,
+            ready_replicas: ready.unwrap_or(0),
+            updated_replicas: updated.unwrap_or(0),
+            available_replicas: available.unwrap_or(0),
+            strategy,
+        }
+    }
+}
+
+/// Only the owner matters: it links a Deployment's pods to the Deployment.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ReplicaSet {
+    #[serde(default)]
+    pub metadata: Meta,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct JobSpec {
+    #[serde(default, deserialize_with = "nd")]
+    pub template: PodTemplate,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Job {
+    #[serde(default)]
+    pub metadata: Meta,
+    #[serde(default, deserialize_with = "nd")]
+    pub spec: JobSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServicePort {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub port: Option<i64>,
+    /// A number or a named container port.
+    #[serde(default)]
+    pub target_port: Option<Value>,
+    #[serde(default)]
+    pub app_protocol: Option<String>,
+    #[serde(default)]
+    pub protocol: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ServiceSpec {
+    /// `None` (or empty) selects no pods: such a Service has manually managed endpoints.
+    #[serde(default)]
+    pub selector: Option<Labels>,
+    #[serde(default, deserialize_with = "nd")]
+    pub ports: Vec<ServicePort>,
+    #[serde(default, rename = "type")]
+    pub type_: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Service {
+    #[serde(default)]
+    pub metadata: Meta,
+    #[serde(default, deserialize_with = "nd")]
+    pub spec: ServiceSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ServiceAccount {
+    #[serde(default)]
+    pub metadata: Meta,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PdbSpec {
+    #[serde(default)]
+    pub selector: Option<Value>,
+    #[serde(default)]
+    pub min_available: Option<Value>,
+    #[serde(default)]
+    pub max_unavailable: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PodDisruptionBudget {
+    #[serde(default)]
+    pub metadata: Meta,
+    #[serde(default, deserialize_with = "nd")]
+    pub spec: PdbSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ScaleTargetRef {
+    #[serde(default, deserialize_with = "nd")]
+    pub kind: String,
+    #[serde(default, deserialize_with = "nd")]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HpaSpec {
+    #[serde(default, deserialize_with = "nd")]
+    pub scale_target_ref: ScaleTargetRef,
+    #[serde(default)]
+    pub min_replicas: Option<i64>,
+    #[serde(default)]
+    pub max_replicas: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct HorizontalPodAutoscaler {
+    #[serde(default)]
+    pub metadata: Meta,
+    #[serde(default, deserialize_with = "nd")]
+    pub spec: HpaSpec,
+}
