@@ -66,7 +66,11 @@ fn table(view: &MeshView) -> String {
             w.namespace.clone(),
             w.kind.clone(),
             w.name.clone(),
-            if w.injection.expected { w.injection.revision.clone().unwrap_or_else(|| "yes".into()) } else { "no".into() },
+            if w.injection.expected {
+                w.injection.revision.clone().unwrap_or_else(|| "yes".into())
+            } else {
+                "no".into()
+            },
             format!("{}/{}", w.pods_with_proxy, w.pods),
             if w.proxy_versions.is_empty() { "-".into() } else { w.proxy_versions.join(",") },
             if w.stale { "yes".into() } else { "-".into() },

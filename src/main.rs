@@ -38,7 +38,7 @@ fn main() -> ExitCode {
 }
 
 fn init_stderr_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MESHDECK_LOG").unwrap_or_else(|_| "warn".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MESHDECK_LOG").unwrap_or_else(|_| "meshdeck=warn".into());
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
@@ -101,13 +101,18 @@ async fn run_demo(args: DemoArgs, global: GlobalArgs) -> anyhow::Result<()> {
 }
 
 async fn run_ui(global: GlobalArgs) -> anyhow::Result<()> {
-    let ui = meshdeck::ui::run::RunArgs { kubeconfig: global.kubeconfig, context: global.context, namespace: global.namespace };
+    let ui = meshdeck::ui::run::RunArgs {
+        kubeconfig: global.kubeconfig,
+        context: global.context,
+        namespace: global.namespace,
+    };
     meshdeck::ui::run::run(ui).await
 }
 
 async fn run_inventory(args: InventoryArgs, global: GlobalArgs) -> anyhow::Result<()> {
     init_stderr_logging();
-    let (client, conn) = meshdeck::cluster::client::connect(global.kubeconfig.as_deref(), global.context.as_deref()).await?;
+    let (client, conn) =
+        meshdeck::cluster::client::connect(global.kubeconfig.as_deref(), global.context.as_deref()).await?;
     let live = meshdeck::cluster::live::Live::start(client, conn.context.clone());
     let derived = live
         .synced(std::time::Duration::from_secs(args.timeout))

@@ -63,7 +63,8 @@ async fn demo_shows_numbers_api_and_follows_a_label_change() {
         bin = env!("CARGO_BIN_EXE_meshdeck"),
         kc = kubeconfig.display()
     );
-    let status = Command::new("tmux").args(["new-session", "-d", "-s", &name, "-x", "160", "-y", "48", &cmd]).status().unwrap();
+    let status =
+        Command::new("tmux").args(["new-session", "-d", "-s", &name, "-x", "160", "-y", "48", &cmd]).status().unwrap();
     assert!(status.success());
     let s = Session { name };
 
@@ -76,13 +77,14 @@ async fn demo_shows_numbers_api_and_follows_a_label_change() {
     keys(&s, &[":wl rng", "Enter"]);
     wait_screen(&s, "rng's workloads", DEADLINE, |t| t.contains("numbers-api") && t.contains("numbers-web"));
     keys(&s, &["/numbers-api", "Enter"]);
-    let screen = wait_screen(&s, "numbers-api's detail", DEADLINE, |t| t.contains("set by PeerAuthentication rng/default"));
+    let screen =
+        wait_screen(&s, "numbers-api's detail", DEADLINE, |t| t.contains("set by PeerAuthentication rng/default"));
     assert!(screen.contains("PERMISSIVE"), "{screen}");
     assert!(screen.contains("new pods get no sidecar"), "{screen}");
     assert!(screen.contains("numbers-api"), "{screen}");
 
     // Back to namespaces, then label rng through the API while meshdeck runs.
-    keys(&s, &["Escape", "Escape"]);
+    keys(&s, &[":ns", "Enter"]);
     wait_screen(&s, "the namespaces screen", DEADLINE, |t| t.contains("Namespaces") && row(t, "rng").is_some());
     let sim = kube::Config::from_custom_kubeconfig(
         kube::config::Kubeconfig::read_from(&kubeconfig).unwrap(),

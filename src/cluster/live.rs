@@ -23,14 +23,40 @@ pub const KINDS: &[(ApiKind, &str)] = &[
     (ApiKind { group: "apps", version: "v1", plural: "daemonsets", namespaced: true }, "DaemonSet"),
     (ApiKind { group: "apps", version: "v1", plural: "replicasets", namespaced: true }, "ReplicaSet"),
     (ApiKind { group: "batch", version: "v1", plural: "jobs", namespaced: true }, "Job"),
-    (ApiKind { group: "policy", version: "v1", plural: "poddisruptionbudgets", namespaced: true }, "PodDisruptionBudget"),
-    (ApiKind { group: "autoscaling", version: "v2", plural: "horizontalpodautoscalers", namespaced: true }, "HorizontalPodAutoscaler"),
-    (ApiKind { group: "admissionregistration.k8s.io", version: "v1", plural: "mutatingwebhookconfigurations", namespaced: false }, "MutatingWebhookConfiguration"),
-    (ApiKind { group: "security.istio.io", version: "v1", plural: "peerauthentications", namespaced: true }, "PeerAuthentication"),
-    (ApiKind { group: "security.istio.io", version: "v1", plural: "authorizationpolicies", namespaced: true }, "AuthorizationPolicy"),
-    (ApiKind { group: "networking.istio.io", version: "v1", plural: "virtualservices", namespaced: true }, "VirtualService"),
+    (
+        ApiKind { group: "policy", version: "v1", plural: "poddisruptionbudgets", namespaced: true },
+        "PodDisruptionBudget",
+    ),
+    (
+        ApiKind { group: "autoscaling", version: "v2", plural: "horizontalpodautoscalers", namespaced: true },
+        "HorizontalPodAutoscaler",
+    ),
+    (
+        ApiKind {
+            group: "admissionregistration.k8s.io",
+            version: "v1",
+            plural: "mutatingwebhookconfigurations",
+            namespaced: false,
+        },
+        "MutatingWebhookConfiguration",
+    ),
+    (
+        ApiKind { group: "security.istio.io", version: "v1", plural: "peerauthentications", namespaced: true },
+        "PeerAuthentication",
+    ),
+    (
+        ApiKind { group: "security.istio.io", version: "v1", plural: "authorizationpolicies", namespaced: true },
+        "AuthorizationPolicy",
+    ),
+    (
+        ApiKind { group: "networking.istio.io", version: "v1", plural: "virtualservices", namespaced: true },
+        "VirtualService",
+    ),
     (ApiKind { group: "networking.istio.io", version: "v1", plural: "gateways", namespaced: true }, "Gateway"),
-    (ApiKind { group: "networking.istio.io", version: "v1", plural: "destinationrules", namespaced: true }, "DestinationRule"),
+    (
+        ApiKind { group: "networking.istio.io", version: "v1", plural: "destinationrules", namespaced: true },
+        "DestinationRule",
+    ),
 ];
 
 /// Feeds one kind into the shared snapshot.
@@ -124,7 +150,10 @@ impl Live {
     pub fn start(client: kube::Client, context: String) -> Live {
         let snap = Arc::new(RwLock::new(Snapshot::default()));
         let (changed_tx, changed_rx) = watch::channel(0u64);
-        let empty = Arc::new(Derived { view: Arc::new(MeshView { context: context.clone(), ..MeshView::default() }), at: SystemTime::now() });
+        let empty = Arc::new(Derived {
+            view: Arc::new(MeshView { context: context.clone(), ..MeshView::default() }),
+            at: SystemTime::now(),
+        });
         let (derived_tx, derived) = watch::channel(empty);
         let mut live = Live { client, context, snap, statuses: Vec::new(), tasks: Vec::new(), derived };
         live.spawn_watches(changed_tx);
@@ -230,7 +259,12 @@ fn human(secs: u64) -> String {
     }
 }
 
-async fn derive_loop(snap: Arc<RwLock<Snapshot>>, context: String, mut changed: watch::Receiver<u64>, out: watch::Sender<Arc<Derived>>) {
+async fn derive_loop(
+    snap: Arc<RwLock<Snapshot>>,
+    context: String,
+    mut changed: watch::Receiver<u64>,
+    out: watch::Sender<Arc<Derived>>,
+) {
     while changed.changed().await.is_ok() {
         tokio::time::sleep(COALESCE).await;
         changed.borrow_and_update();

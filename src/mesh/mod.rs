@@ -9,6 +9,7 @@ pub mod derive;
 pub mod injection;
 pub mod istio_types;
 pub mod mtls;
+pub mod pods;
 pub mod proxy;
 pub mod revision;
 pub mod selector;
@@ -20,5 +21,7 @@ pub mod view;
 mod tests;
 
 pub use derive::derive;
+pub use mtls::MtlsMode;
+pub use pods::{PodLine, pods_of};
 pub use snapshot::{Object, Snapshot};
-pub use view::MeshView;
+pub use view::{MeshView, WorkloadRow};

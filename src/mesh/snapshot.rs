@@ -62,6 +62,55 @@ fn decode<T: DeserializeOwned>(v: Value, what: &str) -> Result<T, String> {
 }
 
 impl Object {
+    /// Decodes one object of a known kind straight from JSON text, as list and watch bodies
+    /// carry it (list items may lack `kind` and `apiVersion`). Pods, workloads and the other
+    /// numerous kinds never become a `Value` on the way: at 100,000 pods that is most of
+    /// the cost of a full sync.
+    pub fn from_json(group: &str, kind: &str, text: &str) -> Result<Option<Object>, String> {
+        fn direct<T: DeserializeOwned>(text: &str, kind: &str) -> Result<T, String> {
+            serde_json::from_str(text).map_err(|e| format!("skipped {kind}: {e}"))
+        }
+        let named = |m: &Meta| {
+            if m.name.is_empty() { Err(format!("skipped a {kind}: metadata.name is missing")) } else { Ok(()) }
+        };
+        let obj = match (group, kind) {
+            ("", "Pod") => {
+                let p: Pod = direct(text, kind)?;
+                named(&p.metadata)?;
+                Object::Pod(p)
+            }
+            ("", "Namespace") => {
+                let n: Namespace = direct(text, kind)?;
+                named(&n.metadata)?;
+                Object::Namespace(n)
+            }
+            ("", "Service") => Object::Service(direct(text, kind)?),
+            ("", "ServiceAccount") => Object::ServiceAccount(direct(text, kind)?),
+            ("apps", "ReplicaSet") => Object::ReplicaSet(direct(text, kind)?),
+            ("apps", "Deployment" | "StatefulSet" | "DaemonSet") => {
+                let wk = match kind {
+                    "Deployment" => WorkloadKind::Deployment,
+                    "StatefulSet" => WorkloadKind::StatefulSet,
+                    _ => WorkloadKind::DaemonSet,
+                };
+                let raw: RawWorkload = direct(text, kind)?;
+                let w = raw.into_workload(wk);
+                named(&w.metadata)?;
+                Object::Workload(w)
+            }
+            _ => {
+                let mut v: Value = serde_json::from_str(text).map_err(|e| format!("skipped {kind}: {e}"))?;
+                if let Some(m) = v.as_object_mut() {
+                    m.entry("kind").or_insert_with(|| Value::String(kind.to_string()));
+                    let api_version = if group.is_empty() { "v1".to_string() } else { format!("{group}/v1") };
+                    m.entry("apiVersion").or_insert(Value::String(api_version));
+                }
+                return Object::from_value(v);
+            }
+        };
+        Ok(Some(obj))
+    }
+
     /// Decodes one object by its apiVersion and kind. `Ok(None)` for kinds (and ConfigMaps)
     /// the model does not read; `Err` names the object and what was wrong with it.
     pub fn from_value(v: Value) -> Result<Option<Object>, String> {
@@ -280,6 +329,35 @@ impl Snapshot {
             Object::HorizontalPodAutoscaler(o) => {
                 self.horizontal_pod_autoscalers.insert(key(&o.metadata), o);
             }
+        }
+    }
+
+    /// Forgets every object of one kind (named as in `remove`), before a fresh list refills it.
+    pub fn clear_kind(&mut self, kind: &str) {
+        let workload = |k: WorkloadKind| move |id: &WorkloadId, _: &mut Workload| id.kind != k;
+        match kind {
+            "Namespace" => self.namespaces.clear(),
+            "Pod" => self.pods.clear(),
+            "Deployment" => self.workloads.retain(workload(WorkloadKind::Deployment)),
+            "StatefulSet" => self.workloads.retain(workload(WorkloadKind::StatefulSet)),
+            "DaemonSet" => self.workloads.retain(workload(WorkloadKind::DaemonSet)),
+            "ReplicaSet" => self.replica_sets.clear(),
+            "Job" => self.jobs.clear(),
+            "Service" => self.services.clear(),
+            "ServiceAccount" => self.service_accounts.clear(),
+            "ConfigMap" => {
+                self.injector_configs.clear();
+                self.mesh_configs.clear();
+            }
+            "PeerAuthentication" => self.peer_authentications.clear(),
+            "AuthorizationPolicy" => self.authorization_policies.clear(),
+            "MutatingWebhookConfiguration" => self.webhook_configs.clear(),
+            "VirtualService" => self.virtual_services.clear(),
+            "Gateway" => self.gateways.clear(),
+            "DestinationRule" => self.destination_rules.clear(),
+            "PodDisruptionBudget" => self.pod_disruption_budgets.clear(),
+            "HorizontalPodAutoscaler" => self.horizontal_pod_autoscalers.clear(),
+            _ => {}
         }
     }
 

@@ -14,7 +14,7 @@ use crate::ui::terminal::{QuitSignals, Tui};
 use crate::ui::widgets::notice::Notice;
 use crate::ui::{logging, views};
 use crossterm::event::{Event, EventStream, KeyEventKind, MouseEventKind};
-use futures::{FutureExt, StreamExt};
+use futures::StreamExt;
 use ratatui::layout::Rect;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -91,9 +91,17 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             ev = events.next() => {
                 let Some(Ok(ev)) = ev else { break };
                 dirty |= handle_event(&mut app, &cfg.keymap, &mut pending, ev, size, &mut effects);
-                // Drain what is already queued before drawing once.
-                while let Some(Some(Ok(ev))) = events.next().now_or_never() {
-                    dirty |= handle_event(&mut app, &cfg.keymap, &mut pending, ev, size, &mut effects);
+                // Drain what is already queued before drawing once. Polled from this task
+                // (not with `now_or_never`): the stream must keep this task's waker.
+                loop {
+                    tokio::select! {
+                        biased;
+                        ev = events.next() => match ev {
+                            Some(Ok(ev)) => dirty |= handle_event(&mut app, &cfg.keymap, &mut pending, ev, size, &mut effects),
+                            _ => break,
+                        },
+                        _ = std::future::ready(()) => break,
+                    }
                 }
             }
             r = derived.changed() => {
@@ -150,7 +158,14 @@ fn set_sync(app: &mut App, session: &Session) {
 }
 
 /// One terminal event; returns whether anything visible changed.
-fn handle_event(app: &mut App, keymap: &Keymap, pending: &mut Pending, ev: Event, size: Rect, effects: &mut Vec<Effect>) -> bool {
+fn handle_event(
+    app: &mut App,
+    keymap: &Keymap,
+    pending: &mut Pending,
+    ev: Event,
+    size: Rect,
+    effects: &mut Vec<Effect>,
+) -> bool {
     match ev {
         Event::Key(k) if k.kind != KeyEventKind::Release => match keymap.resolve(pending, &k, app.mode) {
             Resolution::Intent(i) => {

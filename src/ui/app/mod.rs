@@ -124,6 +124,10 @@ impl App {
     /// never per frame. Keeps the selection on the same object when it is still there.
     pub fn refresh_rows(&mut self) {
         let selected_key = self.selected_key();
+        self.recompute(selected_key);
+    }
+
+    fn recompute(&mut self, selected_key: Option<String>) {
         self.rows = Rows::compute(&self.view, self.namespace.as_deref(), &self.filter, &self.sort);
         let rows = self.rows.for_screen(self.screen).to_vec();
         if let Some(key) = selected_key
@@ -145,7 +149,9 @@ impl App {
             Screen::Workloads => {
                 self.view.workloads.get(i).map(|w| format!("{}/{}/{}", w.namespace, w.kind, w.name)).unwrap_or_default()
             }
-            Screen::ControlPlane => self.view.control_plane.revisions.get(i).map(|r| r.name.clone()).unwrap_or_default(),
+            Screen::ControlPlane => {
+                self.view.control_plane.revisions.get(i).map(|r| r.name.clone()).unwrap_or_default()
+            }
         }
     }
 
@@ -160,11 +166,17 @@ impl App {
     }
 
     pub fn set_view(&mut self, view: Arc<MeshView>) {
+        // The key must be read against the old view, whose indices the rows still hold.
+        let selected_key = self.selected_key();
         self.view = view;
-        self.refresh_rows();
+        self.recompute(selected_key);
     }
 
+    /// Switches screens; a filter belongs to the list it was typed on, as in k9s.
     fn go(&mut self, screen: Screen) {
+        if screen != self.screen {
+            self.filter.clear();
+        }
         self.screen = screen;
         self.detail_open = false;
         self.refresh_rows();
@@ -225,7 +237,8 @@ impl App {
             }
             Intent::DrillDown => match self.screen {
                 Screen::Namespaces => {
-                    if let Some(ns) = self.selected().and_then(|i| self.view.namespaces.get(i)).map(|n| n.name.clone()) {
+                    if let Some(ns) = self.selected().and_then(|i| self.view.namespaces.get(i)).map(|n| n.name.clone())
+                    {
                         self.namespace = Some(ns);
                         self.filter.clear();
                         self.windows[slot(Screen::Workloads)] = Window::default();
@@ -326,7 +339,9 @@ impl App {
             "wl" | "workloads" | "deploy" | "workload" => {
                 match arg {
                     Some("all" | "-A") => self.namespace = None,
-                    Some(ns) if self.view.namespaces.iter().any(|n| n.name == ns) => self.namespace = Some(ns.to_string()),
+                    Some(ns) if self.view.namespaces.iter().any(|n| n.name == ns) => {
+                        self.namespace = Some(ns.to_string())
+                    }
                     Some(ns) => {
                         self.notice(format!("no namespace {ns:?}"));
                         return vec![];
@@ -340,7 +355,9 @@ impl App {
                 Some(name) if self.contexts.is_empty() || self.contexts.iter().any(|c| c == name) => {
                     return vec![Effect::SwitchContext(name.to_string())];
                 }
-                Some(name) => self.notice(format!("no context {name:?} in the kubeconfig ({})", self.contexts.join(", "))),
+                Some(name) => {
+                    self.notice(format!("no context {name:?} in the kubeconfig ({})", self.contexts.join(", ")))
+                }
                 None => self.notice(format!("contexts: {}", self.contexts.join(", "))),
             },
             "help" => self.mode = Mode::Help,

@@ -74,7 +74,10 @@ fn commands() {
     assert_eq!(app.run_command("q"), vec![Effect::Quit]);
     assert_eq!(app.run_command("ctx sim-viewer"), vec![Effect::SwitchContext("sim-viewer".into())]);
     assert!(app.run_command("ctx prod").is_empty());
-    assert_eq!(app.notices.newest().map(|n| n.text.clone()).as_deref(), Some("no context \"prod\" in the kubeconfig (sim-admin, sim-viewer)"));
+    assert_eq!(
+        app.notices.newest().map(|n| n.text.clone()).as_deref(),
+        Some("no context \"prod\" in the kubeconfig (sim-admin, sim-viewer)")
+    );
     app.run_command("wl bookinfo");
     assert_eq!((app.screen, app.namespace.as_deref()), (Screen::Workloads, Some("bookinfo")));
     app.run_command("cp");

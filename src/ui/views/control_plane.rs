@@ -19,7 +19,8 @@ pub fn render(app: &App, view: &MeshView, theme: &Theme, area: Rect, buf: &mut B
     let sort = app.sort[2];
     let head = header(&NAMES, sort.column, sort.reverse);
     let head: Vec<&str> = head.iter().map(String::as_str).collect();
-    let widths = [Constraint::Fill(2), Constraint::Length(9), Constraint::Length(7), Constraint::Fill(2), Constraint::Length(8)];
+    let widths =
+        [Constraint::Fill(2), Constraint::Length(9), Constraint::Length(7), Constraint::Fill(2), Constraint::Length(8)];
     let empty = empty_text(app, "istiod revisions");
     let rows = app.current_rows();
     table_view(app, &head, &widths, &empty).render(table, buf, theme, |i| {

@@ -12,7 +12,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
 fn field<'a>(theme: &Theme, name: &'a str, value: Vec<Span<'a>>) -> Line<'a> {
-    let mut spans = vec![Span::styled(format!("{name:<15}"), theme.header)];
+    let mut spans = vec![Span::styled(format!("{name:<17}"), theme.header)];
     spans.extend(value);
     Line::from(spans)
 }
@@ -26,7 +26,10 @@ fn workload_lines<'a>(w: &'a WorkloadRow, snap: Option<&Snapshot>, theme: &Theme
         Line::raw(""),
     ];
     let inj = if w.injection.expected {
-        Span::styled(format!("new pods get a sidecar from {}", w.injection.revision.as_deref().unwrap_or("?")), theme.injected)
+        Span::styled(
+            format!("new pods get a sidecar from {}", w.injection.revision.as_deref().unwrap_or("?")),
+            theme.injected,
+        )
     } else {
         Span::styled("new pods get no sidecar", theme.not_injected)
     };
@@ -60,7 +63,11 @@ fn workload_lines<'a>(w: &'a WorkloadRow, snap: Option<&Snapshot>, theme: &Theme
     ));
     l.push(field(theme, "mTLS", mtls));
     for (port, mode) in &w.mtls.ports {
-        l.push(field(theme, "", vec![Span::raw(format!("port {port}: ")), Span::styled(mode.as_str(), mtls_style(theme, *mode))]));
+        l.push(field(
+            theme,
+            "",
+            vec![Span::raw(format!("port {port}: ")), Span::styled(mode.as_str(), mtls_style(theme, *mode))],
+        ));
     }
     let authz_style = match w.authorization {
         "deny-all" => theme.danger,
@@ -76,7 +83,11 @@ fn workload_lines<'a>(w: &'a WorkloadRow, snap: Option<&Snapshot>, theme: &Theme
         l.push(field(theme, "", vec![Span::styled(n.as_str(), theme.warn)]));
     }
     l.push(field(theme, "Service account", vec![Span::raw(w.service_account.as_str())]));
-    l.push(field(theme, "Services", vec![Span::raw(if w.services.is_empty() { "-".to_string() } else { w.services.join(", ") })]));
+    l.push(field(
+        theme,
+        "Services",
+        vec![Span::raw(if w.services.is_empty() { "-".to_string() } else { w.services.join(", ") })],
+    ));
     if let Some(snap) = snap {
         let pods = crate::mesh::pods_of(snap, &w.namespace, &w.kind, &w.name);
         l.push(Line::raw(""));
@@ -102,7 +113,10 @@ fn workload_lines<'a>(w: &'a WorkloadRow, snap: Option<&Snapshot>, theme: &Theme
 }
 
 pub fn render(app: &App, view: &MeshView, snap: Option<&Snapshot>, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let block = Block::default().borders(Borders::LEFT | Borders::TOP).border_style(theme.border(app.detail_open)).title(" detail ");
+    let block = Block::default()
+        .borders(Borders::LEFT | Borders::TOP)
+        .border_style(theme.border(app.detail_open))
+        .title(" detail ");
     let lines: Vec<Line<'_>> = match (app.screen, app.selected()) {
         (Screen::Workloads, Some(i)) => workload_lines(&view.workloads[i], snap, theme),
         (Screen::ControlPlane, Some(i)) => {
@@ -113,7 +127,11 @@ pub fn render(app: &App, view: &MeshView, snap: Option<&Snapshot>, theme: &Theme
                 field(theme, "Version", vec![Span::raw(r.version.clone().unwrap_or_else(|| "?".into()))]),
                 field(theme, "Replicas", vec![Span::raw(format!("{} ready of {}", r.ready_replicas, r.replicas))]),
                 field(theme, "Tags", vec![Span::raw(if r.tags.is_empty() { "-".into() } else { r.tags.join(", ") })]),
-                field(theme, "Proxy image", vec![Span::raw(r.expected_proxy_image.clone().unwrap_or_else(|| "?".into()))]),
+                field(
+                    theme,
+                    "Proxy image",
+                    vec![Span::raw(r.expected_proxy_image.clone().unwrap_or_else(|| "?".into()))],
+                ),
                 field(theme, "Proxies", vec![Span::raw(format!("{} pods injected by this revision", r.proxies))]),
             ]
         }

@@ -52,7 +52,14 @@ pub fn layout(area: Rect, app: &App) -> Areas {
 }
 
 /// Draws everything; returns where the text cursor goes when typing.
-pub fn render(app: &App, snap: Option<&Snapshot>, theme: &Theme, keymap: &Keymap, area: Rect, buf: &mut Buffer) -> Option<Position> {
+pub fn render(
+    app: &App,
+    snap: Option<&Snapshot>,
+    theme: &Theme,
+    keymap: &Keymap,
+    area: Rect,
+    buf: &mut Buffer,
+) -> Option<Position> {
     buf.set_style(area, theme.text);
     let a = layout(area, app);
     title_line(app, theme, a.title, buf);
@@ -127,6 +134,11 @@ pub(crate) fn header(names: &[&'static str], sort_column: usize, reverse: bool) 
         .collect()
 }
 
-pub(crate) fn table_view<'a>(app: &App, header: &'a [&'a str], widths: &'a [ratatui::layout::Constraint], empty: &'a str) -> TableView<'a> {
+pub(crate) fn table_view<'a>(
+    app: &App,
+    header: &'a [&'a str],
+    widths: &'a [ratatui::layout::Constraint],
+    empty: &'a str,
+) -> TableView<'a> {
     TableView { header, widths, len: app.current_rows().len(), window: app.window(), empty }
 }
