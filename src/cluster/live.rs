@@ -132,6 +132,8 @@ pub struct Live {
     statuses: Vec<Arc<KindStatus>>,
     tasks: Vec<JoinHandle<()>>,
     derived: watch::Receiver<Arc<Derived>>,
+    /// Bumped by every watch on a change; bumping it here asks for a fresh derivation.
+    changed: watch::Sender<u64>,
 }
 
 impl Drop for Live {
@@ -155,7 +157,8 @@ impl Live {
             at: SystemTime::now(),
         });
         let (derived_tx, derived) = watch::channel(empty);
-        let mut live = Live { client, context, snap, statuses: Vec::new(), tasks: Vec::new(), derived };
+        let mut live =
+            Live { client, context, snap, statuses: Vec::new(), tasks: Vec::new(), derived, changed: changed_tx.clone() };
         live.spawn_watches(changed_tx);
         live.tasks.push(tokio::spawn(derive_loop(live.snap.clone(), live.context.clone(), changed_rx, derived_tx)));
         live
@@ -203,6 +206,9 @@ impl Live {
             let s = self.summary();
             if s.all_synced {
                 let synced_at = SystemTime::now();
+                // The derivation of the last change may have started before this moment; ask
+                // for one that surely sees everything listed.
+                self.changed.send_modify(|v| *v = v.wrapping_add(1));
                 // A derivation that started after the last kind synced.
                 loop {
                     let d = rx.borrow_and_update().clone();
