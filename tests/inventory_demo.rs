@@ -26,7 +26,11 @@ async fn inventory_json_of_the_demo() {
     let h = sim(&["demo"], 20.0).await;
     let kc = h.kubeconfig_path.clone();
     let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_meshdeck")).args(["inventory", "-o", "json"]).env("KUBECONFIG", kc).output().unwrap()
+        Command::new(env!("CARGO_BIN_EXE_meshdeck"))
+            .args(["inventory", "-o", "json"])
+            .env("KUBECONFIG", kc)
+            .output()
+            .unwrap()
     })
     .await
     .unwrap();
@@ -50,11 +54,20 @@ async fn inventory_json_of_the_demo() {
     assert_eq!(rng["mtls"], json!({"mode": "PERMISSIVE", "source": "rng/default"}));
     assert_eq!((&rng["workloads"], &rng["pods"], &rng["podsWithProxy"]), (&json!(2), &json!(4), &json!(0)));
     let bookinfo = by_name(ns, "name", "bookinfo");
-    assert_eq!((&bookinfo["injection"]["mode"], &bookinfo["injection"]["revision"]), (&json!("enabled"), &json!("1-24-3")));
+    assert_eq!(
+        (&bookinfo["injection"]["mode"], &bookinfo["injection"]["revision"]),
+        (&json!("enabled"), &json!("1-24-3"))
+    );
     assert_eq!(bookinfo["mtls"], json!({"mode": "PERMISSIVE", "source": null}));
-    assert_eq!((&bookinfo["workloads"], &bookinfo["pods"], &bookinfo["podsWithProxy"]), (&json!(6), &json!(6), &json!(6)));
+    assert_eq!(
+        (&bookinfo["workloads"], &bookinfo["pods"], &bookinfo["podsWithProxy"]),
+        (&json!(6), &json!(6), &json!(6))
+    );
     let payments = by_name(ns, "name", "payments");
-    assert_eq!((&payments["injection"]["mode"], &payments["injection"]["revision"]), (&json!("enabled"), &json!("1-25-0")));
+    assert_eq!(
+        (&payments["injection"]["mode"], &payments["injection"]["revision"]),
+        (&json!("enabled"), &json!("1-25-0"))
+    );
     let legacy = by_name(ns, "name", "legacy");
     assert_eq!(legacy["podsWithProxy"], 0);
 
@@ -90,7 +103,11 @@ async fn inventory_json_of_the_demo() {
     // -n limits the output to one namespace.
     let kc = h.kubeconfig_path.clone();
     let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_meshdeck")).args(["inventory", "-o", "json", "-n", "rng"]).env("KUBECONFIG", kc).output().unwrap()
+        Command::new(env!("CARGO_BIN_EXE_meshdeck"))
+            .args(["inventory", "-o", "json", "-n", "rng"])
+            .env("KUBECONFIG", kc)
+            .output()
+            .unwrap()
     })
     .await
     .unwrap();

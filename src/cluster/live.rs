@@ -157,8 +157,15 @@ impl Live {
             at: SystemTime::now(),
         });
         let (derived_tx, derived) = watch::channel(empty);
-        let mut live =
-            Live { client, context, snap, statuses: Vec::new(), tasks: Vec::new(), derived, changed: changed_tx.clone() };
+        let mut live = Live {
+            client,
+            context,
+            snap,
+            statuses: Vec::new(),
+            tasks: Vec::new(),
+            derived,
+            changed: changed_tx.clone(),
+        };
         live.spawn_watches(changed_tx);
         live.tasks.push(tokio::spawn(derive_loop(live.snap.clone(), live.context.clone(), changed_rx, derived_tx)));
         live

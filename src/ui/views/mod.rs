@@ -6,6 +6,9 @@ mod detail;
 mod namespaces;
 mod workloads;
 
+#[cfg(test)]
+mod tests;
+
 use crate::mesh::{MeshView, Snapshot};
 use crate::ui::app::{App, Screen};
 use crate::ui::keymap::{Keymap, Mode, help_sections};

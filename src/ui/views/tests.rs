@@ -1,0 +1,106 @@
+//! Every screen rendered at 80×24 and 160×48 from the demo cluster's fixture, snapshotted.
+
+use crate::mesh::{Snapshot, derive};
+use crate::ui::app::{App, Screen};
+use crate::ui::intent::Intent;
+use crate::ui::keymap::Keymap;
+use crate::ui::theme::Theme;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+fn fixture() -> (Snapshot, Arc<crate::mesh::MeshView>) {
+    let v: serde_json::Value = serde_json::from_str(include_str!("../../../tests/fixtures/demo-cluster.json")).unwrap();
+    let snap = Snapshot::from_objects(vec![v]);
+    let mut view = derive(&snap, SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+    view.context = "sim-admin".into();
+    (snap, Arc::new(view))
+}
+
+fn text(buf: &Buffer) -> String {
+    let a = buf.area;
+    let mut out = String::new();
+    for y in a.y..a.y + a.height {
+        let mut line = String::new();
+        for x in a.x..a.x + a.width {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Draws `app` at `w`×`h` with the bundled theme and keymap.
+fn draw(app: &mut App, snap: &Snapshot, w: u16, h: u16) -> String {
+    let area = Rect::new(0, 0, w, h);
+    app.page = super::layout(area, app).table.height.saturating_sub(1).max(1) as usize;
+    let mut buf = Buffer::empty(area);
+    super::render(app, Some(snap), &Theme::fallback(), &Keymap::fallback(), area, &mut buf);
+    text(&buf)
+}
+
+fn app_on(screen: Screen, ns: Option<&str>) -> (App, Snapshot) {
+    let (snap, view) = fixture();
+    let mut app = App::new(view, None);
+    app.sync.context = "sim-admin".into();
+    app.sync.server = "https://127.0.0.1:6443".into();
+    app.sync.text = "synced".into();
+    match screen {
+        Screen::Namespaces => {}
+        Screen::Workloads => {
+            app.run_command(&format!("wl {}", ns.unwrap_or("all")));
+        }
+        Screen::ControlPlane => {
+            app.update(Intent::GotoControlPlane);
+        }
+    }
+    (app, snap)
+}
+
+#[test]
+fn namespaces_screen() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let (mut app, snap) = app_on(Screen::Namespaces, None);
+        insta::assert_snapshot!(format!("namespaces_{w}x{h}"), draw(&mut app, &snap, w, h));
+    }
+}
+
+#[test]
+fn workloads_screen_all_namespaces() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let (mut app, snap) = app_on(Screen::Workloads, None);
+        insta::assert_snapshot!(format!("workloads_{w}x{h}"), draw(&mut app, &snap, w, h));
+    }
+}
+
+#[test]
+fn workload_detail_of_a_stale_statefulset() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let (mut app, snap) = app_on(Screen::Workloads, Some("payments"));
+        app.update(Intent::Down);
+        app.update(Intent::DrillDown);
+        insta::assert_snapshot!(format!("detail_payments_ledger_{w}x{h}"), draw(&mut app, &snap, w, h));
+    }
+}
+
+#[test]
+fn control_plane_screen() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let (mut app, snap) = app_on(Screen::ControlPlane, None);
+        insta::assert_snapshot!(format!("control_plane_{w}x{h}"), draw(&mut app, &snap, w, h));
+    }
+}
+
+#[test]
+fn help_overlay_and_command_line() {
+    let (mut app, snap) = app_on(Screen::Namespaces, None);
+    app.update(Intent::ToggleHelp);
+    insta::assert_snapshot!("help_80x24", draw(&mut app, &snap, 80, 24));
+    app.update(Intent::ToggleHelp);
+    app.update(Intent::CommandLine);
+    app.input.set("wl book");
+    let screen = draw(&mut app, &snap, 80, 24);
+    assert!(screen.lines().nth(22).unwrap().starts_with(":wl book"), "{screen}");
+}
