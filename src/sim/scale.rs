@@ -3,8 +3,10 @@
 //! an id into one shared generator and rendered on demand, so each costs a few hundred bytes.
 //! Everything is generated already settled: no controller ever sees these objects.
 
+mod fast;
 mod pod;
 mod render;
+mod template;
 
 use super::kinds::{self, Kind};
 use super::ops::Cluster;
@@ -12,7 +14,7 @@ use super::store::Render;
 use crate::labels::Labels;
 use serde_json::Value;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// How big a cluster to generate.
@@ -237,10 +239,11 @@ impl Layout {
         format!("{}-{}", Self::workload_name(w), Self::rs_hash(w))
     }
 
-    pub fn pod_name(w: usize, p: usize) -> String {
+    /// Pod `p` of workload `w`, whose ReplicaSet is `rs`.
+    pub fn pod_name(rs: &str, w: usize, p: usize) -> String {
         // Distinct for every p below 27^5: 7919 is coprime with 27.
         let n = (mix(w as u64) % 14_348_907 + p as u64 * 7919) % 14_348_907;
-        format!("{}-{}", Self::rs_name(w), base27(n, 5))
+        format!("{rs}-{}", base27(n, 5))
     }
 
     pub fn node_name(n: usize) -> String {
@@ -279,19 +282,32 @@ pub(crate) fn mix(x: u64) -> u64 {
 pub(crate) fn uid(id: u64) -> String {
     let a = mix(id);
     let b = mix(a ^ id);
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0x0fff,
-        ((b >> 48) & 0x3fff) | 0x8000,
-        b & 0xffff_ffff_ffff
-    )
+    let mut s = *b"00000000-0000-4000-0000-000000000000";
+    hex_into(&mut s[..8], a >> 32);
+    hex_into(&mut s[9..13], a >> 16);
+    hex_into(&mut s[15..18], a);
+    hex_into(&mut s[19..23], ((b >> 48) & 0x3fff) | 0x8000);
+    hex_into(&mut s[24..], b);
+    String::from_utf8(s.to_vec()).unwrap_or_default()
 }
 
 /// 64 hex digits, for container ids and image digests.
 pub(crate) fn hex64(seed: u64) -> String {
-    (0..4).map(|i| format!("{:016x}", mix(seed.wrapping_add(i)))).collect()
+    let mut s = [0; 64];
+    for (i, chunk) in (0..).zip(s.chunks_mut(16)) {
+        hex_into(chunk, mix(seed.wrapping_add(i)));
+    }
+    String::from_utf8(s.to_vec()).unwrap_or_default()
+}
+
+/// Fills `out` with the low hex digits of `v`, zero-padded: `format!("{:0N$x}")` for a `v`
+/// that fits, without the formatting machinery, which made uids and digests a third of the
+/// cost of writing a pod.
+fn hex_into(out: &mut [u8], v: u64) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, c) in out.iter_mut().rev().enumerate() {
+        *c = if i < 16 { HEX[((v >> (4 * i)) & 15) as usize] } else { b'0' };
+    }
 }
 
 /// A JSON object from values already built. `json!` copies every embedded `Value` by
@@ -303,42 +319,13 @@ pub(crate) fn obj<const N: usize>(pairs: [(&str, Value); N]) -> Value {
 /// The shared generator every lazy object points at.
 pub(crate) struct Generated {
     pub layout: Layout,
+    /// Byte templates of every shape, cut on first use (see `fast`).
+    pub templates: OnceLock<Option<fast::Templates>>,
     /// Creation times: namespaces, then workloads, then pods; all days old so ages are stable.
     pub t_ns: String,
     pub t_workload: String,
     pub t_pod: String,
     pub t_ready: String,
-}
-
-impl Render for Generated {
-    fn render(&self, id: u64) -> Value {
-        let index = (id & ((1 << TAG_SHIFT) - 1)) as usize;
-        const TAGS: [Tag; 10] = [
-            Tag::Namespace,
-            Tag::Node,
-            Tag::DefaultSa,
-            Tag::WorkloadSa,
-            Tag::Service,
-            Tag::Deployment,
-            Tag::ReplicaSet,
-            Tag::Pod,
-            Tag::PeerAuthentication,
-            Tag::AuthorizationPolicy,
-        ];
-        match TAGS.into_iter().find(|t| *t as u64 == id >> TAG_SHIFT) {
-            Some(Tag::Namespace) => self.namespace(index),
-            Some(Tag::Node) => self.node(index),
-            Some(Tag::DefaultSa) => self.default_sa(index),
-            Some(Tag::WorkloadSa) => self.workload_sa(index),
-            Some(Tag::Service) => self.service(index),
-            Some(Tag::Deployment) => self.deployment(index),
-            Some(Tag::ReplicaSet) => self.replica_set(index),
-            Some(Tag::Pod) => self.pod(index),
-            Some(Tag::PeerAuthentication) => self.peer_authentication(index),
-            Some(Tag::AuthorizationPolicy) => self.authorization_policy(index),
-            None => Value::Null,
-        }
-    }
 }
 
 fn kind(group: &str, plural: &str) -> &'static Kind {
@@ -350,7 +337,7 @@ pub fn generate(cluster: &Cluster, spec: &ScaleSpec) -> ScaleSummary {
     let layout = Layout::new(*spec);
     let t0 = cluster.clock.now() - Duration::from_secs(3 * 86_400);
     let at = |s: u64| super::clock::rfc3339(t0 + Duration::from_secs(s));
-    let generator = Arc::new(Generated { layout, t_ns: at(0), t_workload: at(60), t_pod: at(120), t_ready: at(150) });
+    let generator = Arc::new(Generated::new(layout, [at(0), at(60), at(120), at(150)]));
     let render: Arc<dyn Render> = generator.clone();
     let store = &cluster.store;
     let mut sum = ScaleSummary::default();
@@ -364,7 +351,7 @@ pub fn generate(cluster: &Cluster, spec: &ScaleSpec) -> ScaleSummary {
     let pa_kind = kind("security.istio.io", "peerauthentications");
     let ns_names: Vec<String> = (0..spec.namespaces).map(Layout::ns_name).collect();
     for (i, ns) in ns_names.iter().enumerate() {
-        put(ns_kind, "", ns, &Arc::new(render::namespace_labels(i)), id(Tag::Namespace, i));
+        put(ns_kind, "", ns, &Arc::new(render::namespace_labels(ns, Layout::mesh(i))), id(Tag::Namespace, i));
         put(sa_kind, ns, "default", &no_labels, id(Tag::DefaultSa, i));
         sum.namespaces += 1;
         sum.service_accounts += 1;
@@ -375,7 +362,8 @@ pub fn generate(cluster: &Cluster, spec: &ScaleSpec) -> ScaleSummary {
     }
     let node_kind = kind("", "nodes");
     for n in 0..layout.nodes {
-        put(node_kind, "", &Layout::node_name(n), &Arc::new(render::node_labels(n)), id(Tag::Node, n));
+        let name = Layout::node_name(n);
+        put(node_kind, "", &name, &Arc::new(render::node_labels(&name, render::node_zone(n))), id(Tag::Node, n));
         sum.nodes += 1;
     }
 
@@ -385,11 +373,13 @@ pub fn generate(cluster: &Cluster, spec: &ScaleSpec) -> ScaleSummary {
     for w in 0..spec.workloads {
         let ns = &ns_names[layout.ns_of(w)];
         let name = Layout::workload_name(w);
-        let app = Arc::new(render::app_labels(w));
+        let app = Arc::new(render::app_labels(&name));
         put(sa_kind, ns, &name, &app, id(Tag::WorkloadSa, w));
         put(svc_kind, ns, &name, &app, id(Tag::Service, w));
         put(deploy_kind, ns, &name, &app, id(Tag::Deployment, w));
-        put(rs_kind, ns, &Layout::rs_name(w), &Arc::new(render::rs_labels(w)), id(Tag::ReplicaSet, w));
+        let hash = Layout::rs_hash(w);
+        let rs = format!("{name}-{hash}");
+        put(rs_kind, ns, &rs, &Arc::new(render::rs_labels(&name, &hash)), id(Tag::ReplicaSet, w));
         sum.service_accounts += 1;
         sum.services += 1;
         sum.deployments += 1;
@@ -398,10 +388,10 @@ pub fn generate(cluster: &Cluster, spec: &ScaleSpec) -> ScaleSummary {
             put(ap_kind, ns, &format!("{name}-viewers"), &no_labels, id(Tag::AuthorizationPolicy, w));
             sum.authorization_policies += 1;
         }
-        let pod_labels = Arc::new(render::pod_labels(w, Layout::mesh(layout.ns_of(w))));
+        let pod_labels = Arc::new(render::pod_labels(&name, &hash, Layout::mesh(layout.ns_of(w))));
         for p in 0..spec.pods_per_workload {
             let index = w * spec.pods_per_workload + p;
-            put(pod_kind, ns, &Layout::pod_name(w, p), &pod_labels, id(Tag::Pod, index));
+            put(pod_kind, ns, &Layout::pod_name(&rs, w, p), &pod_labels, id(Tag::Pod, index));
             sum.pods += 1;
         }
     }

@@ -2,9 +2,33 @@
 //! sidecar injection leaves them (istio-init, istio-proxy, rewritten probes, the status and
 //! revision annotations). Sizes match real injected pods, a few KB of JSON each.
 
-use super::render::{app_container, labels_json, pod_labels};
-use super::{Generated, Layout, Tag, hex64, id, mix, obj, uid};
+use super::render::{app_container, image, labels_json, pod_labels};
+use super::template::vars;
+use super::{Generated, Layout, Mesh, Tag, hex64, id, mix, obj, suffix, uid};
 use serde_json::{Map, Value, json};
+
+vars!(
+    /// What differs between two pods in namespaces of the same mesh state.
+    PodVars {
+        ns,
+        name,
+        rs,
+        rs_hash,
+        workload,
+        word,
+        image,
+        image_id,
+        token,
+        node,
+        host_ip,
+        pod_ip,
+        uid,
+        rs_uid,
+        app_container_id,
+        proxy_container_id,
+        init_container_id,
+    }
+);
 
 const PROXY_VOLUMES: &[&str] = &[
     "workload-socket",
@@ -59,9 +83,8 @@ fn istio_init(proxy_image: &str, token_volume: &str) -> Value {
     c
 }
 
-fn istio_proxy(w: usize, ns: &str, rev: &str, proxy_image: &str, token_volume: &str) -> Value {
-    let name = Layout::workload_name(w);
-    let app = Layout::word(w);
+fn istio_proxy(v: &PodVars, rev: &str, proxy_image: &str) -> Value {
+    let (name, app, ns, token_volume) = (&v.workload, &v.word, &v.ns, &v.token);
     let probers = json!({
         format!("/app-health/{app}/livez"): {"httpGet": {"path": "/live", "port": 8080, "scheme": "HTTP"}, "timeoutSeconds": 1},
         format!("/app-health/{app}/readyz"): {"httpGet": {"path": "/ready", "port": 8080, "scheme": "HTTP"}, "timeoutSeconds": 1}
@@ -99,7 +122,7 @@ fn istio_proxy(w: usize, ns: &str, rev: &str, proxy_image: &str, token_volume: &
         env("ISTIO_META_CLUSTER_ID", "Kubernetes"),
         field_env("ISTIO_META_NODE_NAME", "spec.nodeName"),
         env("ISTIO_META_INTERCEPTION_MODE", "REDIRECT"),
-        env("ISTIO_META_WORKLOAD_NAME", &name),
+        env("ISTIO_META_WORKLOAD_NAME", name),
         env("ISTIO_META_OWNER", &format!("kubernetes://apis/apps/v1/namespaces/{ns}/deployments/{name}")),
         env("ISTIO_META_MESH_ID", "cluster.local"),
         env("TRUST_DOMAIN", "cluster.local"),
@@ -158,59 +181,79 @@ fn image_id(image: &str) -> String {
     format!("{repo}@sha256:{}", hex64(image.bytes().fold(0x1a6e_u64, |h, b| mix(h ^ u64::from(b)))))
 }
 
-fn running(name: &str, image: &str, seed: u64, started: &str) -> Value {
-    json!({"name": name, "image": image, "imageID": image_id(image),
-        "containerID": format!("containerd://{}", hex64(seed ^ 0xc0de_0000)), "ready": true, "started": true, "restartCount": 0,
+fn container_id(seed: u64) -> String {
+    let mut s = String::with_capacity(13 + 64);
+    s.push_str("containerd://");
+    s.push_str(&hex64(seed));
+    s
+}
+
+fn running(name: &str, image: &str, image_id: &str, container_id: &str, started: &str) -> Value {
+    json!({"name": name, "image": image, "imageID": image_id,
+        "containerID": container_id, "ready": true, "started": true, "restartCount": 0,
         "state": {"running": {"startedAt": started}}, "lastState": {}})
 }
 
 impl Generated {
-    pub(super) fn pod(&self, index: usize) -> Value {
+    pub(super) fn pod_vars(&self, index: usize) -> (Mesh, PodVars) {
         let per = self.layout.spec.pods_per_workload.max(1);
         let (w, p) = (index / per, index % per);
         let ns_index = self.layout.ns_of(w);
-        let ns = Layout::ns_name(ns_index);
-        let mesh = Layout::mesh(ns_index);
-        let name = Layout::pod_name(w, p);
-        let rs = Layout::rs_name(w);
         let pod_id = id(Tag::Pod, index);
-        let token = format!("kube-api-access-{}", super::suffix(mix(pod_id), 5));
-        let node = Layout::node_name(self.layout.node_of(index));
         let n = self.layout.node_of(index);
-        let host_ip = format!("172.18.{}.{}", n / 250, n % 250 + 2);
         let g = index as u64 % 4_000_000 + 2;
-        let pod_ip = format!("10.{}.{}.{}", 64 + (g >> 16), (g >> 8) & 255, g & 255);
-        let (t_start, t_ready) = (&self.t_pod, &self.t_ready);
+        let (workload, rs_hash) = (Layout::workload_name(w), Layout::rs_hash(w));
+        let rs = format!("{workload}-{rs_hash}");
+        let image = image(w);
+        let vars = PodVars {
+            ns: Layout::ns_name(ns_index),
+            name: Layout::pod_name(&rs, w, p),
+            image_id: image_id(&image),
+            token: format!("kube-api-access-{}", suffix(mix(pod_id), 5)),
+            node: Layout::node_name(n),
+            host_ip: format!("172.18.{}.{}", n / 250, n % 250 + 2),
+            pod_ip: format!("10.{}.{}.{}", 64 + (g >> 16), (g >> 8) & 255, g & 255),
+            uid: uid(pod_id),
+            rs_uid: uid(id(Tag::ReplicaSet, w)),
+            app_container_id: container_id(pod_id ^ 0xc0de_0000),
+            proxy_container_id: container_id(pod_id ^ 0x9e37 ^ 0xc0de_0000),
+            init_container_id: container_id(pod_id ^ 0x1417),
+            word: Layout::word(w).into(),
+            rs,
+            rs_hash,
+            workload,
+            image,
+        };
+        (Layout::mesh(ns_index), vars)
+    }
 
-        let mut app = app_container(w);
+    pub(super) fn pod(&self, v: &PodVars, mesh: Mesh) -> Value {
+        let (t_start, t_ready) = (&self.t_pod, &self.t_ready);
+        let mut app = app_container(&v.word, &v.image, &v.workload);
         app["volumeMounts"] =
-            json!([{"name": token, "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": true}]);
+            json!([{"name": v.token, "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": true}]);
         let mut containers = vec![];
         let mut init_containers = vec![];
         let mut volumes = vec![];
         let mut annotations = Map::new();
-        let mut statuses = vec![running(
-            app["name"].as_str().unwrap_or_default(),
-            app["image"].as_str().unwrap_or_default(),
-            pod_id,
-            t_start,
-        )];
+        let mut statuses = vec![running(&v.word, &v.image, &v.image_id, &v.app_container_id, t_start)];
         let mut init_statuses = vec![];
         if let Some((rev, version)) = mesh.revision() {
             let proxy_image = format!("docker.io/istio/proxyv2:{version}");
-            let word = Layout::word(w);
+            let proxy_image_id = image_id(&proxy_image);
+            let word = &v.word;
             // Injection points the app's HTTP probes at the sidecar's agent.
             app["readinessProbe"]["httpGet"] =
                 json!({"path": format!("/app-health/{word}/readyz"), "port": 15020, "scheme": "HTTP"});
             app["livenessProbe"]["httpGet"] =
                 json!({"path": format!("/app-health/{word}/livez"), "port": 15020, "scheme": "HTTP"});
-            init_containers.push(istio_init(&proxy_image, &token));
+            init_containers.push(istio_init(&proxy_image, &v.token));
             containers.push(app);
-            containers.push(istio_proxy(w, &ns, rev, &proxy_image, &token));
+            containers.push(istio_proxy(v, rev, &proxy_image));
             volumes.extend(proxy_volumes());
             let status = json!({"initContainers": ["istio-init"], "containers": ["istio-proxy"], "volumes": PROXY_VOLUMES,
                 "imagePullSecrets": null, "revision": rev});
-            for (k, v) in [
+            for (key, value) in [
                 ("istio.io/rev", rev.to_string()),
                 ("kubectl.kubernetes.io/default-container", word.to_string()),
                 ("kubectl.kubernetes.io/default-logs-container", word.to_string()),
@@ -219,30 +262,30 @@ impl Generated {
                 ("prometheus.io/scrape", "true".to_string()),
                 ("sidecar.istio.io/status", status.to_string()),
             ] {
-                annotations.insert(k.into(), json!(v));
+                annotations.insert(key.into(), json!(value));
             }
-            statuses.push(running("istio-proxy", &proxy_image, pod_id ^ 0x9e37, t_start));
+            statuses.push(running("istio-proxy", &proxy_image, &proxy_image_id, &v.proxy_container_id, t_start));
             init_statuses.push(json!({"name": "istio-init", "image": proxy_image,
-                "imageID": image_id(&proxy_image),
-                "containerID": format!("containerd://{}", hex64(pod_id ^ 0x1417)), "ready": true, "started": false,
+                "imageID": proxy_image_id,
+                "containerID": v.init_container_id, "ready": true, "started": false,
                 "restartCount": 0, "lastState": {},
                 "state": {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": t_start, "finishedAt": t_start,
-                    "containerID": format!("containerd://{}", hex64(pod_id ^ 0x1417))}}}));
+                    "containerID": v.init_container_id}}}));
         } else {
             containers.push(app);
         }
-        volumes.push(token_volume(&token));
+        volumes.push(token_volume(&v.token));
 
         let mut metadata = json!({
-            "name": name, "generateName": format!("{rs}-"), "namespace": ns, "uid": uid(pod_id),
+            "name": v.name, "generateName": format!("{}-", v.rs), "namespace": v.ns, "uid": v.uid,
             "creationTimestamp": t_start
         });
-        metadata["labels"] = labels_json(&pod_labels(w, mesh));
+        metadata["labels"] = labels_json(&pod_labels(&v.workload, &v.rs_hash, mesh));
         if !annotations.is_empty() {
             metadata["annotations"] = Value::Object(annotations);
         }
-        metadata["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs,
-            "uid": uid(id(Tag::ReplicaSet, w)), "controller": true, "blockOwnerDeletion": true}]);
+        metadata["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": v.rs,
+            "uid": v.rs_uid, "controller": true, "blockOwnerDeletion": true}]);
 
         let mut spec = obj([("volumes", Value::Array(volumes))]);
         if !init_containers.is_empty() {
@@ -253,9 +296,9 @@ impl Generated {
             "restartPolicy": "Always",
             "terminationGracePeriodSeconds": 30,
             "dnsPolicy": "ClusterFirst",
-            "serviceAccountName": Layout::workload_name(w),
-            "serviceAccount": Layout::workload_name(w),
-            "nodeName": node,
+            "serviceAccountName": v.workload,
+            "serviceAccount": v.workload,
+            "nodeName": v.node,
             "securityContext": {},
             "schedulerName": "default-scheduler",
             "tolerations": [
@@ -274,8 +317,8 @@ impl Generated {
             |t: &str, at: &str| json!({"type": t, "status": "True", "lastProbeTime": null, "lastTransitionTime": at});
         let mut status = json!({
             "phase": "Running",
-            "hostIP": host_ip, "hostIPs": [{"ip": host_ip}],
-            "podIP": pod_ip, "podIPs": [{"ip": pod_ip}],
+            "hostIP": v.host_ip, "hostIPs": [{"ip": v.host_ip}],
+            "podIP": v.pod_ip, "podIPs": [{"ip": v.pod_ip}],
             "startTime": t_start
         });
         status["conditions"] = Value::Array(vec![

@@ -1,9 +1,28 @@
 //! JSON of the generated cluster's objects other than pods, and the label sets the store
 //! indexes them by. A rendered object's labels must equal the labels it was stored with.
+//! Each kind is a shape built from its vars (the strings that differ between objects), so
+//! the same builder makes both values and byte templates; a builder must never look at what
+//! a var holds, only place it.
 
+use super::template::vars;
 use super::{Generated, Layout, Mesh, Tag, id, obj, uid};
 use crate::labels::Labels;
 use serde_json::{Map, Value, json};
+
+vars!(NsVars { name, uid });
+vars!(NodeVars { name, uid, ip, zone, cidr });
+vars!(
+    /// A namespace's `default` ServiceAccount or a workload's own.
+    SaVars { ns, name, uid }
+);
+vars!(ServiceVars { ns, name, uid, ip });
+vars!(DeployVars { ns, name, word, image, rs, uid });
+vars!(RsVars { ns, name, workload, word, image, hash, uid, deploy_uid });
+vars!(PaVars { ns, uid, mode });
+vars!(
+    /// `name` is the workload's; the policy is `<name>-viewers`.
+    ApVars { ns, name, uid }
+);
 
 pub(super) fn labels_json(l: &Labels) -> Value {
     Value::Object(l.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<Map<_, _>>())
@@ -13,10 +32,9 @@ fn labels(pairs: &[(&str, &str)]) -> Labels {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
-pub(super) fn namespace_labels(i: usize) -> Labels {
-    let name = Layout::ns_name(i);
-    let mut l = labels(&[("kubernetes.io/metadata.name", &name)]);
-    match Layout::mesh(i) {
+pub(super) fn namespace_labels(name: &str, mesh: Mesh) -> Labels {
+    let mut l = labels(&[("kubernetes.io/metadata.name", name)]);
+    match mesh {
         Mesh::Default => l.insert("istio-injection".into(), "enabled".into()),
         Mesh::Canary => l.insert("istio.io/rev".into(), "1-25-0".into()),
         Mesh::Off => None,
@@ -24,38 +42,36 @@ pub(super) fn namespace_labels(i: usize) -> Labels {
     l
 }
 
-pub(super) fn node_labels(n: usize) -> Labels {
-    let name = Layout::node_name(n);
-    let zone = format!("zone-{}", ["a", "b", "c"][n % 3]);
+pub(super) fn node_labels(name: &str, zone: &str) -> Labels {
     labels(&[
         ("kubernetes.io/arch", "amd64"),
-        ("kubernetes.io/hostname", &name),
+        ("kubernetes.io/hostname", name),
         ("kubernetes.io/os", "linux"),
         ("node.kubernetes.io/instance-type", "m6i.2xlarge"),
-        ("topology.kubernetes.io/zone", &zone),
+        ("topology.kubernetes.io/zone", zone),
     ])
 }
 
 /// Labels of a workload's Deployment, Service and ServiceAccount.
-pub(super) fn app_labels(w: usize) -> Labels {
-    labels(&[("app", &Layout::workload_name(w))])
+pub(super) fn app_labels(workload: &str) -> Labels {
+    labels(&[("app", workload)])
 }
 
-pub(super) fn template_labels(w: usize) -> Labels {
-    labels(&[("app", &Layout::workload_name(w)), ("version", "v1")])
+pub(super) fn template_labels(workload: &str) -> Labels {
+    labels(&[("app", workload), ("version", "v1")])
 }
 
-pub(super) fn rs_labels(w: usize) -> Labels {
-    let mut l = template_labels(w);
-    l.insert("pod-template-hash".into(), Layout::rs_hash(w));
+pub(super) fn rs_labels(workload: &str, hash: &str) -> Labels {
+    let mut l = template_labels(workload);
+    l.insert("pod-template-hash".into(), hash.into());
     l
 }
 
-pub(super) fn pod_labels(w: usize, mesh: Mesh) -> Labels {
-    let mut l = rs_labels(w);
+pub(super) fn pod_labels(workload: &str, hash: &str, mesh: Mesh) -> Labels {
+    let mut l = rs_labels(workload, hash);
     if mesh != Mesh::Off {
         l.insert("security.istio.io/tlsMode".into(), "istio".into());
-        l.insert("service.istio.io/canonical-name".into(), Layout::workload_name(w));
+        l.insert("service.istio.io/canonical-name".into(), workload.into());
         l.insert("service.istio.io/canonical-revision".into(), "v1".into());
     }
     l
@@ -65,16 +81,20 @@ pub(super) fn image(w: usize) -> String {
     format!("ghcr.io/scale-demo/{}:1.{}.{}", Layout::word(w), w % 9, w % 5)
 }
 
+pub(super) fn node_zone(n: usize) -> &'static str {
+    ["zone-a", "zone-b", "zone-c"][n % 3]
+}
+
 /// The workload's own container as its Deployment declares it (defaults filled in).
-pub(super) fn app_container(w: usize) -> Value {
+pub(super) fn app_container(word: &str, image: &str, workload: &str) -> Value {
     json!({
-        "name": Layout::word(w),
-        "image": image(w),
+        "name": word,
+        "image": image,
         "imagePullPolicy": "IfNotPresent",
         "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
         "env": [
             {"name": "LOG_LEVEL", "value": "info"},
-            {"name": "OTEL_SERVICE_NAME", "value": Layout::workload_name(w)}
+            {"name": "OTEL_SERVICE_NAME", "value": workload}
         ],
         "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
         "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080, "scheme": "HTTP"},
@@ -86,11 +106,11 @@ pub(super) fn app_container(w: usize) -> Value {
     })
 }
 
-pub(super) fn template(w: usize, labels: &Labels) -> Value {
-    let mut spec = obj([("containers", Value::Array(vec![app_container(w)]))]);
+fn template(word: &str, image: &str, workload: &str, labels: &Labels) -> Value {
+    let mut spec = obj([("containers", Value::Array(vec![app_container(word, image, workload)]))]);
     let rest = json!({
-        "serviceAccountName": Layout::workload_name(w),
-        "serviceAccount": Layout::workload_name(w),
+        "serviceAccountName": workload,
+        "serviceAccount": workload,
         "restartPolicy": "Always",
         "terminationGracePeriodSeconds": 30,
         "dnsPolicy": "ClusterFirst",
@@ -112,9 +132,10 @@ fn object<const N: usize>(api_version: &str, kind: &str, metadata: Value, rest: 
     o
 }
 
-fn meta(name: &str, ns: &str, id: u64, created: &str, labels: &Labels) -> Value {
-    let mut m = json!({"name": name, "uid": uid(id), "creationTimestamp": created});
-    if !ns.is_empty() {
+/// `ns` is None for cluster-scoped kinds.
+fn meta(name: &str, ns: Option<&str>, uid: &str, created: &str, labels: &Labels) -> Value {
+    let mut m = json!({"name": name, "uid": uid, "creationTimestamp": created});
+    if let Some(ns) = ns {
         m["namespace"] = json!(ns);
     }
     if !labels.is_empty() {
@@ -128,13 +149,84 @@ fn condition(kind: &str, status: &str, reason: &str, message: &str, at: &str) ->
         "reason": reason, "message": message})
 }
 
+/// The vars of each kind for one index.
 impl Generated {
     fn ns_of(&self, w: usize) -> String {
         Layout::ns_name(self.layout.ns_of(w))
     }
 
-    pub(super) fn namespace(&self, i: usize) -> Value {
-        let m = meta(&Layout::ns_name(i), "", id(Tag::Namespace, i), &self.t_ns, &namespace_labels(i));
+    pub(super) fn namespace_vars(&self, i: usize) -> (Mesh, NsVars) {
+        (Layout::mesh(i), NsVars { name: Layout::ns_name(i), uid: uid(id(Tag::Namespace, i)) })
+    }
+
+    pub(super) fn node_vars(&self, n: usize) -> NodeVars {
+        NodeVars {
+            name: Layout::node_name(n),
+            uid: uid(id(Tag::Node, n)),
+            ip: format!("172.18.{}.{}", n / 250, n % 250 + 2),
+            zone: node_zone(n).to_string(),
+            cidr: format!("10.64.{}.0/24", n % 256),
+        }
+    }
+
+    pub(super) fn default_sa_vars(&self, i: usize) -> SaVars {
+        SaVars { ns: Layout::ns_name(i), name: "default".into(), uid: uid(id(Tag::DefaultSa, i)) }
+    }
+
+    pub(super) fn workload_sa_vars(&self, w: usize) -> SaVars {
+        SaVars { ns: self.ns_of(w), name: Layout::workload_name(w), uid: uid(id(Tag::WorkloadSa, w)) }
+    }
+
+    pub(super) fn service_vars(&self, w: usize) -> ServiceVars {
+        // 10.96.0.0/12, skipping the first few addresses as the API server reserves them.
+        let n = w + 16;
+        ServiceVars {
+            ns: self.ns_of(w),
+            name: Layout::workload_name(w),
+            uid: uid(id(Tag::Service, w)),
+            ip: format!("10.{}.{}.{}", 96 + (n >> 16) % 16, (n >> 8) & 255, n & 255),
+        }
+    }
+
+    pub(super) fn deployment_vars(&self, w: usize) -> DeployVars {
+        DeployVars {
+            ns: self.ns_of(w),
+            name: Layout::workload_name(w),
+            word: Layout::word(w).into(),
+            image: image(w),
+            rs: Layout::rs_name(w),
+            uid: uid(id(Tag::Deployment, w)),
+        }
+    }
+
+    pub(super) fn replica_set_vars(&self, w: usize) -> RsVars {
+        let (workload, hash) = (Layout::workload_name(w), Layout::rs_hash(w));
+        RsVars {
+            ns: self.ns_of(w),
+            name: format!("{workload}-{hash}"),
+            word: Layout::word(w).into(),
+            image: image(w),
+            uid: uid(id(Tag::ReplicaSet, w)),
+            deploy_uid: uid(id(Tag::Deployment, w)),
+            workload,
+            hash,
+        }
+    }
+
+    pub(super) fn peer_authentication_vars(&self, i: usize) -> PaVars {
+        let mode = Layout::peer_authentication(i).unwrap_or("PERMISSIVE");
+        PaVars { ns: Layout::ns_name(i), uid: uid(id(Tag::PeerAuthentication, i)), mode: mode.into() }
+    }
+
+    pub(super) fn authorization_policy_vars(&self, w: usize) -> ApVars {
+        ApVars { ns: self.ns_of(w), name: Layout::workload_name(w), uid: uid(id(Tag::AuthorizationPolicy, w)) }
+    }
+}
+
+/// The shape of each kind.
+impl Generated {
+    pub(super) fn namespace(&self, v: &NsVars, mesh: Mesh) -> Value {
+        let m = meta(&v.name, None, &v.uid, &self.t_ns, &namespace_labels(&v.name, mesh));
         object(
             "v1",
             "Namespace",
@@ -143,47 +235,41 @@ impl Generated {
         )
     }
 
-    pub(super) fn node(&self, n: usize) -> Value {
-        let name = Layout::node_name(n);
-        let ip = format!("172.18.{}.{}", n / 250, n % 250 + 2);
+    pub(super) fn node(&self, v: &NodeVars) -> Value {
         let status = json!({
             "capacity": {"cpu": "8", "memory": "32Gi", "pods": "110", "ephemeral-storage": "100Gi"},
             "allocatable": {"cpu": "7910m", "memory": "31Gi", "pods": "110", "ephemeral-storage": "95Gi"},
             "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
                 "message": "kubelet is posting ready status", "lastHeartbeatTime": self.t_ready,
                 "lastTransitionTime": self.t_ns}],
-            "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}],
+            "addresses": [{"type": "InternalIP", "address": v.ip}, {"type": "Hostname", "address": v.name}],
             "nodeInfo": {"kubeletVersion": "v1.33.1", "kubeProxyVersion": "", "containerRuntimeVersion": "containerd://2.0.5",
                 "osImage": "Ubuntu 24.04.2 LTS", "kernelVersion": "6.8.0-60-generic", "architecture": "amd64",
                 "operatingSystem": "linux"}
         });
-        let spec = json!({"podCIDR": format!("10.64.{}.0/24", n % 256), "providerID": format!("sim://{name}")});
-        let m = meta(&name, "", id(Tag::Node, n), &self.t_ns, &node_labels(n));
+        let spec = json!({"podCIDR": v.cidr, "providerID": format!("sim://{}", v.name)});
+        let m = meta(&v.name, None, &v.uid, &self.t_ns, &node_labels(&v.name, &v.zone));
         object("v1", "Node", m, [("spec", spec), ("status", status)])
     }
 
-    pub(super) fn default_sa(&self, i: usize) -> Value {
-        let m = meta("default", &Layout::ns_name(i), id(Tag::DefaultSa, i), &self.t_ns, &Labels::new());
+    pub(super) fn default_sa(&self, v: &SaVars) -> Value {
+        let m = meta(&v.name, Some(&v.ns), &v.uid, &self.t_ns, &Labels::new());
         object("v1", "ServiceAccount", m, [])
     }
 
-    pub(super) fn workload_sa(&self, w: usize) -> Value {
-        let m =
-            meta(&Layout::workload_name(w), &self.ns_of(w), id(Tag::WorkloadSa, w), &self.t_workload, &app_labels(w));
+    pub(super) fn workload_sa(&self, v: &SaVars) -> Value {
+        let m = meta(&v.name, Some(&v.ns), &v.uid, &self.t_workload, &app_labels(&v.name));
         object("v1", "ServiceAccount", m, [])
     }
 
-    pub(super) fn service(&self, w: usize) -> Value {
-        // 10.96.0.0/12, skipping the first few addresses as the API server reserves them.
-        let n = w + 16;
-        let ip = format!("10.{}.{}.{}", 96 + (n >> 16) % 16, (n >> 8) & 255, n & 255);
+    pub(super) fn service(&self, v: &ServiceVars) -> Value {
         let spec = json!({
             "ports": [{"name": "http", "protocol": "TCP", "port": 8080, "targetPort": 8080}],
-            "selector": {"app": Layout::workload_name(w)},
-            "clusterIP": ip, "clusterIPs": [ip], "type": "ClusterIP", "sessionAffinity": "None",
+            "selector": {"app": v.name},
+            "clusterIP": v.ip, "clusterIPs": [v.ip], "type": "ClusterIP", "sessionAffinity": "None",
             "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack", "internalTrafficPolicy": "Cluster"
         });
-        let m = meta(&Layout::workload_name(w), &self.ns_of(w), id(Tag::Service, w), &self.t_workload, &app_labels(w));
+        let m = meta(&v.name, Some(&v.ns), &v.uid, &self.t_workload, &app_labels(&v.name));
         object("v1", "Service", m, [("spec", spec), ("status", json!({"loadBalancer": {}}))])
     }
 
@@ -200,15 +286,14 @@ impl Generated {
         s
     }
 
-    pub(super) fn deployment(&self, w: usize) -> Value {
-        let name = Layout::workload_name(w);
+    pub(super) fn deployment(&self, v: &DeployVars) -> Value {
         let n = self.layout.spec.pods_per_workload;
-        let mut m = meta(&name, &self.ns_of(w), id(Tag::Deployment, w), &self.t_workload, &app_labels(w));
+        let mut m = meta(&v.name, Some(&v.ns), &v.uid, &self.t_workload, &app_labels(&v.name));
         m["generation"] = json!(1);
         m["annotations"] = json!({"deployment.kubernetes.io/revision": "1"});
         let mut status = self.replicas_status("updatedReplicas");
-        let (t, rs) = (&self.t_ready, Layout::rs_name(w));
-        let progressed = format!("ReplicaSet \"{rs}\" has successfully progressed.");
+        let t = &self.t_ready;
+        let progressed = format!("ReplicaSet \"{}\" has successfully progressed.", v.rs);
         status.insert(
             "conditions".into(),
             Value::Array(vec![
@@ -216,8 +301,8 @@ impl Generated {
                 condition("Progressing", "True", "NewReplicaSetAvailable", &progressed, t),
             ]),
         );
-        let mut spec = json!({"replicas": n, "selector": {"matchLabels": {"app": name}}});
-        spec["template"] = template(w, &template_labels(w));
+        let mut spec = json!({"replicas": n, "selector": {"matchLabels": {"app": v.name}}});
+        spec["template"] = template(&v.word, &v.image, &v.name, &template_labels(&v.name));
         spec["strategy"] =
             json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}});
         spec["revisionHistoryLimit"] = json!(10);
@@ -225,43 +310,40 @@ impl Generated {
         object("apps/v1", "Deployment", m, [("spec", spec), ("status", Value::Object(status))])
     }
 
-    pub(super) fn replica_set(&self, w: usize) -> Value {
-        let name = Layout::workload_name(w);
+    pub(super) fn replica_set(&self, v: &RsVars) -> Value {
         let n = self.layout.spec.pods_per_workload;
-        let mut m = meta(&Layout::rs_name(w), &self.ns_of(w), id(Tag::ReplicaSet, w), &self.t_workload, &rs_labels(w));
+        let labels = rs_labels(&v.workload, &v.hash);
+        let mut m = meta(&v.name, Some(&v.ns), &v.uid, &self.t_workload, &labels);
         m["generation"] = json!(1);
         m["annotations"] = json!({
             "deployment.kubernetes.io/desired-replicas": n.to_string(),
             "deployment.kubernetes.io/max-replicas": (n + n.div_ceil(4)).to_string(),
             "deployment.kubernetes.io/revision": "1"
         });
-        m["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "Deployment", "name": name,
-            "uid": uid(id(Tag::Deployment, w)), "controller": true, "blockOwnerDeletion": true}]);
+        m["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "Deployment", "name": v.workload,
+            "uid": v.deploy_uid, "controller": true, "blockOwnerDeletion": true}]);
         let status = self.replicas_status("fullyLabeledReplicas");
         let mut spec =
-            json!({"replicas": n, "selector": {"matchLabels": {"app": name, "pod-template-hash": Layout::rs_hash(w)}}});
-        spec["template"] = template(w, &rs_labels(w));
+            json!({"replicas": n, "selector": {"matchLabels": {"app": v.workload, "pod-template-hash": v.hash}}});
+        spec["template"] = template(&v.word, &v.image, &v.workload, &labels);
         object("apps/v1", "ReplicaSet", m, [("spec", spec), ("status", Value::Object(status))])
     }
 
-    pub(super) fn peer_authentication(&self, i: usize) -> Value {
-        let mut m = meta("default", &Layout::ns_name(i), id(Tag::PeerAuthentication, i), &self.t_ns, &Labels::new());
+    pub(super) fn peer_authentication(&self, v: &PaVars) -> Value {
+        let mut m = meta("default", Some(&v.ns), &v.uid, &self.t_ns, &Labels::new());
         m["generation"] = json!(1);
-        let mode = Layout::peer_authentication(i).unwrap_or("PERMISSIVE");
-        object("security.istio.io/v1", "PeerAuthentication", m, [("spec", json!({"mtls": {"mode": mode}}))])
+        object("security.istio.io/v1", "PeerAuthentication", m, [("spec", json!({"mtls": {"mode": v.mode}}))])
     }
 
-    pub(super) fn authorization_policy(&self, w: usize) -> Value {
-        let name = Layout::workload_name(w);
-        let ns = self.ns_of(w);
-        let policy = format!("{name}-viewers");
-        let mut m = meta(&policy, &ns, id(Tag::AuthorizationPolicy, w), &self.t_workload, &Labels::new());
+    pub(super) fn authorization_policy(&self, v: &ApVars) -> Value {
+        let policy = format!("{}-viewers", v.name);
+        let mut m = meta(&policy, Some(&v.ns), &v.uid, &self.t_workload, &Labels::new());
         m["generation"] = json!(1);
         let spec = json!({
-            "selector": {"matchLabels": {"app": name}},
+            "selector": {"matchLabels": {"app": v.name}},
             "action": "ALLOW",
             "rules": [{
-                "from": [{"source": {"namespaces": [ns]}}],
+                "from": [{"source": {"namespaces": [v.ns]}}],
                 "to": [{"operation": {"methods": ["GET", "HEAD"], "paths": ["/api/*"]}}]
             }]
         });

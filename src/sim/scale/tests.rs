@@ -222,3 +222,18 @@ fn list_pages_through_every_pod() {
         assert_eq!(sorted, seen, "pages overlap or are out of order");
     }
 }
+
+#[test]
+fn uids_and_digests_keep_their_shape() {
+    // Computed independently from the definition (splitmix64, then printf-style hex fields).
+    let cases: [(u64, &str); 3] = [
+        (0, "e220a839-7b1d-4daf-a706-dd2f4d197e6f"),
+        (id(Tag::Pod, 12), "ad4bb501-cb05-4743-a0fb-1febd75bb0fd"),
+        (u64::MAX, "e4d97177-1b65-4c20-a309-143e67a47936"),
+    ];
+    for (seed, want) in cases {
+        assert_eq!(uid(seed), want, "uid({seed})");
+    }
+    assert_eq!(hex64(7), "63cbe1e459320dd79e5651b0ef953636aeaf52febe706064088712be8a582fca");
+    assert_eq!(hex64(u64::MAX), "e4d971771b652c20e220a8397b1dcdaf910a2dec89025cc1975835de1c9756ce");
+}
