@@ -35,7 +35,7 @@ if "$bin" inventory --help >/dev/null 2>&1; then
   pods=$(python3 -c "import json,sys; d=json.load(open('$work/out.json')); print(sum(n['pods'] for n in d['namespaces']))" 2>/dev/null || echo "?")
   echo "meshdeck inventory: pods counted: $pods"
 fi
-if command -v kubectl >/dev/null; then
+if [ "${WITH_KUBECTL:-0}" = 1 ] && command -v kubectl >/dev/null; then
   measure "kubectl get pods -A -o json" kubectl get pods -A -o json
 fi
 echo "sim: VmHWM at the end: $(grep VmHWM /proc/$sim_pid/status | awk '{print $2, $3}')"

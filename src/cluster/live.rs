@@ -64,6 +64,7 @@ struct MeshSink {
     snap: Arc<RwLock<Snapshot>>,
     kind: &'static str,
     api: ApiKind,
+    staging: std::sync::Mutex<Vec<Object>>,
 }
 
 impl MeshSink {
@@ -73,9 +74,9 @@ impl MeshSink {
 }
 
 impl Sink for MeshSink {
-    fn replace(&self, items: &[Box<RawValue>]) -> Vec<String> {
+    fn list_page(&self, items: &[Box<RawValue>]) -> Vec<String> {
         let mut warnings = Vec::new();
-        let mut decoded = Vec::with_capacity(items.len());
+        let mut decoded = self.staging.lock().unwrap_or_else(|e| e.into_inner());
         for raw in items {
             match self.decode(raw) {
                 Ok(Some(o)) => decoded.push(o),
@@ -83,12 +84,16 @@ impl Sink for MeshSink {
                 Err(e) => warnings.push(format!("{} {}: {e}", self.api.display(), describe(raw))),
             }
         }
+        warnings
+    }
+
+    fn list_done(&self) {
+        let decoded = std::mem::take(&mut *self.staging.lock().unwrap_or_else(|e| e.into_inner()));
         let mut snap = self.snap.write().unwrap_or_else(|e| e.into_inner());
         snap.clear_kind(self.kind);
         for o in decoded {
             snap.put(o);
         }
-        warnings
     }
 
     fn upsert(&self, raw: &RawValue) -> Result<(), String> {
@@ -174,7 +179,7 @@ impl Live {
     fn spawn_watches(&mut self, changed: watch::Sender<u64>) {
         for (api, kind) in KINDS {
             let status = KindStatus::new(*api);
-            let sink = Arc::new(MeshSink { snap: self.snap.clone(), kind, api: *api });
+            let sink = Arc::new(MeshSink { snap: self.snap.clone(), kind, api: *api, staging: Default::default() });
             self.statuses.push(status.clone());
             self.tasks.push(tokio::spawn(run_into(self.client.clone(), status, sink, None, changed.clone())));
         }

@@ -66,8 +66,11 @@ pub enum SyncState {
 /// Where decoded objects of one kind go. The watch loop hands over raw JSON; the sink
 /// decodes it into whatever slim form it keeps. Errors name the object and are kept as warnings.
 pub trait Sink: Send + Sync {
-    /// A complete list: everything of this kind is replaced by `items`.
-    fn replace(&self, items: &[Box<RawValue>]) -> Vec<String>;
+    /// One page of a fresh list, decoded into a staging area as it arrives so the raw pages
+    /// are never all held at once (100,000 pods of raw JSON would be a gigabyte).
+    fn list_page(&self, items: &[Box<RawValue>]) -> Vec<String>;
+    /// The list is complete: everything of this kind is replaced by what the pages held.
+    fn list_done(&self);
     fn upsert(&self, raw: &RawValue) -> Result<(), String>;
     fn delete(&self, raw: &RawValue) -> Result<(), String>;
 }
@@ -120,11 +123,16 @@ impl KindStatus {
 pub struct Reflector<T> {
     pub status: Arc<KindStatus>,
     items: RwLock<HashMap<(String, String), Arc<T>>>,
+    staging: std::sync::Mutex<HashMap<(String, String), Arc<T>>>,
 }
 
 impl<T> Reflector<T> {
     pub fn new(kind: ApiKind) -> Arc<Self> {
-        Arc::new(Reflector { status: KindStatus::new(kind), items: RwLock::new(HashMap::new()) })
+        Arc::new(Reflector {
+            status: KindStatus::new(kind),
+            items: RwLock::new(HashMap::new()),
+            staging: std::sync::Mutex::new(HashMap::new()),
+        })
     }
 
     pub fn snapshot(&self) -> Vec<Arc<T>> {
@@ -149,8 +157,8 @@ impl<T> Reflector<T> {
 }
 
 impl<T: DeserializeOwned + Keyed + Send + Sync> Sink for Reflector<T> {
-    fn replace(&self, items: &[Box<RawValue>]) -> Vec<String> {
-        let mut fresh = HashMap::new();
+    fn list_page(&self, items: &[Box<RawValue>]) -> Vec<String> {
+        let mut fresh = self.staging.lock().unwrap_or_else(|e| e.into_inner());
         let mut warnings = Vec::new();
         for raw in items {
             match serde_json::from_str::<T>(raw.get()) {
@@ -164,8 +172,12 @@ impl<T: DeserializeOwned + Keyed + Send + Sync> Sink for Reflector<T> {
                 )),
             }
         }
-        *self.items.write().unwrap_or_else(|e| e.into_inner()) = fresh;
         warnings
+    }
+
+    fn list_done(&self) {
+        let fresh = std::mem::take(&mut *self.staging.lock().unwrap_or_else(|e| e.into_inner()));
+        *self.items.write().unwrap_or_else(|e| e.into_inner()) = fresh;
     }
 
     fn upsert(&self, raw: &RawValue) -> Result<(), String> {
@@ -315,7 +327,7 @@ async fn list(
     sink: &dyn Sink,
     bump: &impl Fn(),
 ) -> Result<String, kube::Error> {
-    let mut items: Vec<Box<RawValue>> = Vec::new();
+    let mut loaded = 0usize;
     let mut cont: Option<String> = None;
     let first_listing = matches!(refl.state(), SyncState::Listing { .. });
     loop {
@@ -324,17 +336,18 @@ async fn list(
             lp = lp.continue_token(c);
         }
         let page: RawList = client.request(req.list(&lp).map_err(kube::Error::BuildRequest)?).await?;
-        items.extend(page.items);
+        loaded += page.items.len();
+        for w in sink.list_page(&page.items) {
+            refl.warn(w);
+        }
         if first_listing {
-            refl.set_state(SyncState::Listing { loaded: items.len() });
+            refl.set_state(SyncState::Listing { loaded });
             bump();
         }
         match page.metadata.continue_.filter(|c| !c.is_empty()) {
             Some(c) => cont = Some(c),
             None => {
-                for w in sink.replace(&items) {
-                    refl.warn(w);
-                }
+                sink.list_done();
                 refl.set_state(SyncState::Synced);
                 bump();
                 return Ok(page.metadata.resource_version.unwrap_or_default());
