@@ -48,7 +48,7 @@ impl Entry {
         }
     }
 
-    /// The stored `apiVersion`, read without rendering where possible.
+    /// Rendered on demand (generated objects); the list path writes these as bytes.
     pub fn is_lazy(&self) -> bool {
         matches!(self.body, Body::Lazy(..))
     }

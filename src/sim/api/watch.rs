@@ -55,7 +55,10 @@ pub(crate) async fn watch(st: Arc<ApiState>, t: Target, query: &Query, accept: &
     let (tx, mut rx) = mpsc::channel::<Bytes>(256);
     tokio::spawn(async move {
         let w = Watcher { st, t, filter, tx, as_table, include, bookmarks };
-        w.run(start_rv, send_initial, query_initial_end(send_initial && rv_param.is_some()), timeout).await;
+        // Streaming lists (`sendInitialEvents=true` with a resourceVersion) end their initial
+        // events with a bookmark annotated `k8s.io/initial-events-end`.
+        let initial_end = send_initial && rv_param.is_some();
+        w.run(start_rv, send_initial, initial_end, timeout).await;
     });
     let stream = futures::stream::poll_fn(move |cx| rx.poll_recv(cx).map(|o| o.map(Ok::<_, std::convert::Infallible>)));
     let mut resp = Response::new(Body::from_stream(stream));
@@ -63,12 +66,6 @@ pub(crate) async fn watch(st: Arc<ApiState>, t: Target, query: &Query, accept: &
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, private"));
     resp
-}
-
-/// Streaming lists (`sendInitialEvents=true` with a resourceVersion) end their initial
-/// events with a bookmark annotated `k8s.io/initial-events-end`.
-fn query_initial_end(streaming: bool) -> bool {
-    streaming
 }
 
 struct Watcher {
