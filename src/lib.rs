@@ -7,5 +7,6 @@ pub mod config;
 pub mod inventory;
 pub mod labels;
 pub mod mesh;
+pub mod plan;
 pub mod sim;
 pub mod ui;
