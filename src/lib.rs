@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod cli;
 pub mod cluster;
+pub mod cmd;
 pub mod config;
 pub mod inventory;
 pub mod labels;

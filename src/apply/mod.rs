@@ -22,7 +22,8 @@ mod shim;
 mod wait;
 
 pub use journal::Journal;
-pub use run::{ApplyEvent, ApplyOptions, ApplyRefusal, ApplyReport};
+pub use run::{ApplyEvent, ApplyOptions, ApplyRefusal, ApplyReport, blockers};
+pub use shim::export_files;
 pub use wait::RolloutProgress;
 
 use crate::cluster::client::Connection;

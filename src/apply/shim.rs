@@ -46,3 +46,21 @@ pub fn preflight(_s: &Snapshot, _e: &Expanded, _live: &[(ObjRef, Option<Value>)]
 pub fn managed_by(_v: &Value) -> Option<String> {
     None
 }
+
+/// One YAML file per object a plan applies, and a kustomization listing them.
+pub fn export_files(e: &Expanded) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    for (n, c) in e.changes.iter().enumerate() {
+        if let crate::plan::Op::Apply { body } = &c.op {
+            let t = &c.target;
+            let name = format!("{:02}-{}-{}-{}.yaml", n + 1, t.kind.to_ascii_lowercase(), t.namespace, t.name);
+            files.push((name.replace("--", "-"), serde_yaml::to_string(body).unwrap_or_default()));
+        }
+    }
+    let list: Vec<String> = files.iter().map(|(n, _)| format!("  - {n}\n")).collect();
+    files.push((
+        "kustomization.yaml".into(),
+        format!("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n{}", list.concat()),
+    ));
+    files
+}
