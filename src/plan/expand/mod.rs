@@ -23,6 +23,7 @@ use crate::mesh::snapshot::WorkloadId;
 use crate::mesh::types::{Workload, WorkloadKind};
 use serde_json::Value;
 
+pub use policy::trust_domain;
 pub use restart::batch_size;
 
 /// The state of one expansion.
