@@ -18,12 +18,10 @@ pub mod http;
 pub mod journal;
 mod preview;
 mod run;
-mod shim;
 mod wait;
 
 pub use journal::Journal;
 pub use run::{ApplyEvent, ApplyOptions, ApplyRefusal, ApplyReport, blockers};
-pub use shim::export_files;
 pub use wait::RolloutProgress;
 
 use crate::cluster::client::Connection;

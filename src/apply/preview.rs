@@ -3,7 +3,6 @@
 //! the diff of live against the dry-run result. Reads and dry-runs only; never writes.
 
 use super::http::{self, Access, ApiError, Write};
-use super::shim;
 use crate::cluster::client::Connection;
 use crate::mesh::Snapshot;
 use crate::plan::{self, Change, ItemStatus, JournalEntry, ObjRef, Op, Plan, Preview, PreviewItem};
@@ -31,20 +30,21 @@ pub(super) async fn preview(
     let expanded = plan::expand(plan, &cx).map_err(anyhow::Error::msg)?;
     let mut reviews: HashMap<(String, String, String, String), Option<String>> = HashMap::new();
     let mut items = Vec::with_capacity(expanded.changes.len());
-    let mut lives = Vec::with_capacity(expanded.changes.len());
+    let mut results = Vec::with_capacity(expanded.changes.len());
     for change in &expanded.changes {
         let item = preview_one(client, change, &mut reviews).await?;
-        lives.push((change.target.clone(), item.live.clone()));
+        results.push((change.target.clone(), item.result.clone()));
         items.push(item);
     }
-    let findings = shim::preflight(snapshot, &expanded, &lives, now);
+    // Preflight judges the objects as the dry-run says they will be.
+    let findings = plan::preflight(snapshot, &expanded, &results, now);
     Ok(Preview::new(&conn.context, items, &expanded, findings))
 }
 
 fn blank(change: &Change, live: Option<Value>) -> PreviewItem {
     PreviewItem {
         change: change.clone(),
-        managed_by: live.as_ref().and_then(shim::managed_by),
+        managed_by: live.as_ref().and_then(plan::managed_by),
         live,
         result: None,
         diff: String::new(),
@@ -94,7 +94,7 @@ async fn preview_one(
         Op::Apply { body } => match http::apply(client, target, body, false, Write::DryRun).await {
             Ok(result) => {
                 item.status = compare(live.as_ref(), &result);
-                item.diff = shim::unified(live.as_ref(), Some(&result), &label);
+                item.diff = plan::unified(live.as_ref(), Some(&result), &label);
                 item.result = Some(result);
             }
             Err(e) if e.code == 409 && !e.conflicts().is_empty() => {
@@ -104,7 +104,7 @@ async fn preview_one(
                 // Forced, only to show what taking the fields over would give.
                 match http::apply(client, target, body, true, Write::DryRun).await {
                     Ok(result) => {
-                        item.diff = shim::unified(live.as_ref(), Some(&result), &label);
+                        item.diff = plan::unified(live.as_ref(), Some(&result), &label);
                         item.result = Some(result);
                     }
                     Err(e) => return Ok(refused(item, &e)),
@@ -115,7 +115,7 @@ async fn preview_one(
         Op::Patch { ops } => match http::json_patch(client, target, ops, Write::DryRun).await {
             Ok(result) => {
                 item.status = compare(live.as_ref(), &result);
-                item.diff = shim::unified(live.as_ref(), Some(&result), &label);
+                item.diff = plan::unified(live.as_ref(), Some(&result), &label);
                 item.result = Some(result);
             }
             Err(e) if e.code == 404 => {
@@ -132,7 +132,7 @@ async fn preview_one(
             match http::delete(client, target, uid.as_deref(), Write::DryRun).await {
                 Ok(_) => {
                     item.status = ItemStatus::Delete;
-                    item.diff = shim::unified(live.as_ref(), None, &label);
+                    item.diff = plan::unified(live.as_ref(), None, &label);
                 }
                 Err(e) if e.code == 409 => {
                     item.status = ItemStatus::Invalid;
@@ -157,7 +157,7 @@ fn label_of(r: &ObjRef) -> String {
 fn compare(live: Option<&Value>, result: &Value) -> ItemStatus {
     match live {
         None => ItemStatus::Create,
-        Some(l) if shim::for_display(l) == shim::for_display(result) => ItemStatus::Unchanged,
+        Some(l) if plan::for_display(l) == plan::for_display(result) => ItemStatus::Unchanged,
         Some(_) => ItemStatus::Change,
     }
 }

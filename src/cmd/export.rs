@@ -1,5 +1,5 @@
 //! `meshdeck export`: a plan's objects as one YAML file each, for a pull request instead of an
-//! apply. Expansion reads the cluster; nothing is written to it.
+//! apply. The preview reads and dry-runs against the cluster; nothing is written to it.
 
 use crate::cli::{ExportArgs, GlobalArgs};
 use anyhow::Context;
@@ -7,16 +7,10 @@ use anyhow::Context;
 pub async fn run_export(args: ExportArgs, global: GlobalArgs) -> anyhow::Result<u8> {
     let plan = super::load_plan(&args.plan.file, false)?;
     let engine = super::engine(&global).await?;
-    let snap = engine.snapshot().await?;
-    let entries = if plan.actions.iter().any(|a| matches!(a, crate::plan::Action::Undo { .. })) {
-        engine.journal().list()?
-    } else {
-        Vec::new()
-    };
-    let now = crate::apply::now_rfc3339();
-    let cx = crate::plan::Context { snapshot: &snap, journal: &entries, now: &now };
-    let expanded = crate::plan::expand(&plan, &cx).map_err(|e| anyhow::anyhow!("{}: {e}", args.plan.file.display()))?;
-    let files = crate::apply::export_files(&expanded);
+    let place = args.plan.file.display();
+    // The dry-run results, so the files hold what the cluster would store.
+    let preview = engine.preview(&plan).await.map_err(|e| anyhow::anyhow!("{place}: {e:#}"))?;
+    let files = crate::plan::export(&preview.items).map_err(|e| anyhow::anyhow!("{place}: {e}"))?;
     std::fs::create_dir_all(&args.dir).with_context(|| format!("creating {}", args.dir.display()))?;
     for (name, text) in &files {
         let p = args.dir.join(name);
