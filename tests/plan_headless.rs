@@ -56,7 +56,7 @@ fn code(o: &Output) -> i32 {
 
 fn api(client: &kube::Client, group: &str, version: &str, kind: &str, ns: &str) -> Api<DynamicObject> {
     let ar = ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, kind));
-    Api::namespaced_with(client.clone(), ns, &ar)
+    if ns.is_empty() { Api::all_with(client.clone(), &ar) } else { Api::namespaced_with(client.clone(), ns, &ar) }
 }
 
 async fn get(client: &kube::Client, group: &str, kind: &str, ns: &str, name: &str) -> Option<Value> {
@@ -296,4 +296,73 @@ async fn bad_plans_name_the_place() {
     }
     assert_eq!(cli.journal_files(), 0);
     assert_eq!(real_writes(&h), [] as [String; 0]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_apply_leaves_a_journal_undo_can_use() {
+    use meshdeck::sim::api::faults::Faults;
+    use meshdeck::sim::run::{SimOptions, start};
+    // Slow answers, so the apply can be caught between two writes.
+    let opts = SimOptions {
+        scenarios: vec!["demo".into()],
+        time_scale: 50.0,
+        faults: Faults::parse("latency=300").unwrap(),
+        ..SimOptions::default()
+    };
+    let h = start(opts).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(&h, dir.path());
+    let client = common::client(&h, "sim-admin").await;
+    std::fs::write(
+        &cli.plan,
+        concat!(
+            "apiVersion: meshdeck.dev/v1alpha1\nkind: Plan\nactions:\n",
+            "- action: inject\n  target: ns/legacy\n",
+            "- action: mtls\n  target: ns/bookinfo\n  mode: STRICT\n",
+            "- action: allow\n  target: deploy/bookinfo/productpage-v1\n  from: [ns/istio-system]\n",
+            "- action: allow\n  target: deploy/bookinfo/reviews-v1\n  from: [sa/bookinfo/bookinfo-productpage]\n",
+            "- action: route\n  service: svc/bookinfo/productpage\n  hosts: [bookinfo.example.com]\n  gateway: bookinfo/bookinfo-gateway\n",
+        ),
+    )
+    .unwrap();
+    let ns_before = get(&client, "", "Namespace", "", "legacy").await.unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_meshdeck"))
+        .args(["apply", "--yes", "-f"])
+        .arg(&cli.plan)
+        .env("KUBECONFIG", &cli.kubeconfig)
+        .env("MESHDECK_STATE_DIR", &cli.state)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let journal = cli.state.join("journal");
+    let states = wait_for("an apply between two writes", DEADLINE, || {
+        let journal = journal.clone();
+        async move {
+            let file = std::fs::read_dir(&journal)
+                .ok()?
+                .filter_map(Result::ok)
+                .find(|e| e.path().extension().is_some_and(|x| x == "json"))?;
+            let entry: Value = serde_json::from_slice(&std::fs::read(file.path()).ok()?).ok()?;
+            let states: Vec<String> =
+                entry["items"].as_array()?.iter().map(|i| i["state"].as_str().unwrap_or("").to_string()).collect();
+            (states.iter().any(|s| s == "applied") && states.iter().any(|s| s == "pending")).then_some(states)
+        }
+    })
+    .await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(states.len(), 5, "{states:?}");
+
+    let undo = cli.run(&["undo", "last", "--yes"]).await;
+    assert_eq!(code(&undo), 0, "{}{}", text(&undo.stdout), text(&undo.stderr));
+    let ns_after = get(&client, "", "Namespace", "", "legacy").await.unwrap();
+    assert_eq!(ns_after["metadata"]["labels"], ns_before["metadata"]["labels"]);
+    assert_eq!(get(&client, "security.istio.io", "PeerAuthentication", "bookinfo", "default").await, None);
+    for name in ["productpage-v1-allow", "reviews-v1-allow"] {
+        assert_eq!(get(&client, "security.istio.io", "AuthorizationPolicy", "bookinfo", name).await, None, "{name}");
+    }
+    assert_eq!(get(&client, "networking.istio.io", "VirtualService", "bookinfo", "productpage").await, None);
 }

@@ -17,6 +17,7 @@
 pub mod http;
 pub mod journal;
 mod preview;
+mod recover;
 mod run;
 mod wait;
 
@@ -96,11 +97,19 @@ impl Engine {
     /// not expand or a cluster that cannot be reached; a change the server would refuse is an
     /// item with status Forbidden, Invalid or Conflict.
     pub async fn preview_with(&self, plan: &Plan, snapshot: &Snapshot) -> anyhow::Result<Preview> {
-        let entries = if plan.actions.iter().any(|a| matches!(a, Action::Undo { .. })) {
-            self.journal.list()?
-        } else {
-            Vec::new()
-        };
+        let undone: Vec<&str> = plan
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Undo { entry } => Some(entry.as_str()),
+                _ => None,
+            })
+            .collect();
+        let mut entries = if undone.is_empty() { Vec::new() } else { self.journal.list()? };
+        // An apply killed midway left Pending items: settle them before their inverse is made.
+        for e in entries.iter_mut().filter(|e| undone.contains(&e.id.as_str())) {
+            recover::settle(&self.client, e).await?;
+        }
         preview::preview(&self.client, &self.conn, plan, snapshot, &entries, &now_rfc3339()).await
     }
 
