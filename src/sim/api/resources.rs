@@ -205,8 +205,8 @@ pub(crate) async fn handle(
         }
         "delete" => {
             let name = t.name.clone().unwrap_or_default();
-            if let Err(resp) = check_preconditions(cluster, kind, &ns, &name, body) {
-                return resp;
+            if let Some(refusal) = check_preconditions(cluster, kind, &ns, &name, body) {
+                return refusal;
             }
             match cluster.delete(kind, &ns, &name, opts) {
                 Ok(o) => status::json_response(200, &as_version(kind, &t.version, &o)),
@@ -332,18 +332,18 @@ fn list(st: &Arc<ApiState>, t: &Target, query: &Query, accept: &str) -> Response
     status::bytes_response(200, out)
 }
 
-/// DeleteOptions `preconditions` (uid, resourceVersion): a mismatch is a 409, as the API
-/// server answers, so a client deletes only the object it means.
+/// DeleteOptions `preconditions` (uid, resourceVersion): a mismatch is answered with a 409, as
+/// the API server does, so a client deletes only the object it means.
 fn check_preconditions(
     cluster: &crate::sim::ops::Cluster,
     kind: &'static Kind,
     ns: &str,
     name: &str,
     body: &[u8],
-) -> Result<(), Response> {
-    let Ok(opts) = serde_json::from_slice::<Value>(body) else { return Ok(()) };
-    let Some(pre) = opts.get("preconditions").filter(|p| p.is_object()) else { return Ok(()) };
-    let Ok(live) = cluster.get(kind, ns, name) else { return Ok(()) };
+) -> Option<Response> {
+    let opts = serde_json::from_slice::<Value>(body).ok()?;
+    let pre = opts.get("preconditions").filter(|p| p.is_object())?;
+    let live = cluster.get(kind, ns, name).ok()?;
     for (field, label) in [("uid", "UID"), ("resourceVersion", "ResourceVersion")] {
         if let Some(want) = pre.get(field).and_then(Value::as_str) {
             let have = live.pointer(&format!("/metadata/{field}")).and_then(Value::as_str).unwrap_or("");
@@ -352,11 +352,11 @@ fn check_preconditions(
                     "Operation cannot be fulfilled on {} \"{name}\": Precondition failed: {label} in precondition: {want}, {label} in object meta: {have}",
                     kind.plural
                 );
-                return Err(status::error(409, "Conflict", &msg));
+                return Some(status::error(409, "Conflict", &msg));
             }
         }
     }
-    Ok(())
+    None
 }
 
 /// Answers "may I?" for the calling user, as the RBAC authorizer would for our two roles.
