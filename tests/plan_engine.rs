@@ -122,3 +122,22 @@ async fn read_only_sends_no_write() {
     let live = http::get(e.client(), &pa).await.unwrap().unwrap();
     assert_eq!(live["spec"]["mtls"]["mode"], "PERMISSIVE");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deletes_only_the_object_with_the_expected_uid() {
+    let h = sim(&["demo"], 50.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine(&h, "sim-admin", false, dir.path()).await;
+    let pa = ObjRef::new("security.istio.io/v1", "PeerAuthentication", "rng", "default");
+    let live = http::get(e.client(), &pa).await.unwrap().unwrap();
+    let uid = live["metadata"]["uid"].as_str().unwrap().to_string();
+    for mode in [Write::DryRun, Write::Real] {
+        let err = http::delete(e.client(), &pa, Some("not-the-uid"), mode).await.unwrap_err();
+        assert_eq!(err.code, 409, "{mode:?}");
+        assert!(err.message.contains("Precondition failed: UID in precondition: not-the-uid"), "{err}");
+    }
+    http::delete(e.client(), &pa, Some(&uid), Write::DryRun).await.unwrap();
+    assert!(http::get(e.client(), &pa).await.unwrap().is_some(), "a dry-run deletes nothing");
+    http::delete(e.client(), &pa, Some(&uid), Write::Real).await.unwrap();
+    assert_eq!(http::get(e.client(), &pa).await.unwrap(), None);
+}

@@ -299,6 +299,26 @@ async fn bad_plans_name_the_place() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn export_writes_one_file_per_object() {
+    let h = sim(&["demo"], 50.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(&h, dir.path());
+    small_plan(&cli);
+    let out_dir = dir.path().join("out");
+    let out = cli.run(&["export", "--dir", out_dir.to_str().unwrap()]).await;
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let mut names: Vec<String> =
+        std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert!(names.contains(&"kustomization.yaml".to_string()), "{names:?}");
+    let pa = names.iter().find(|n| n.contains("peerauthentication")).expect("a file for the PeerAuthentication");
+    let body: Value = serde_yaml::from_str(&std::fs::read_to_string(out_dir.join(pa)).unwrap()).unwrap();
+    assert_eq!(body["spec"]["mtls"]["mode"], "STRICT");
+    assert_eq!(body["metadata"]["namespace"], "bookinfo");
+    assert_eq!(real_writes(&h), [] as [String; 0], "export writes nothing to the cluster");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_killed_apply_leaves_a_journal_undo_can_use() {
     use meshdeck::sim::api::faults::Faults;
     use meshdeck::sim::run::{SimOptions, start};
