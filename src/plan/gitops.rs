@@ -24,7 +24,8 @@ pub fn managed_by(live: &Value) -> Option<String> {
         return Some(format!("Flux HelmRelease {}", qualified(name, label("helm.toolkit.fluxcd.io/namespace"))));
     }
     // tracking-id reads `<application>:<group>/<kind>:<namespace>/<name>`.
-    let tracked = annotation("argocd.argoproj.io/tracking-id").and_then(|t| t.split(':').next()).filter(|a| !a.is_empty());
+    let tracked =
+        annotation("argocd.argoproj.io/tracking-id").and_then(|t| t.split(':').next()).filter(|a| !a.is_empty());
     if let Some(app) = label("argocd.argoproj.io/instance").or(tracked) {
         return Some(format!("Argo CD application {app}"));
     }

@@ -130,7 +130,8 @@ pub fn preflight(
                 continue;
             }
             pods += n;
-            let line = format!("{}/{} ({}, {n} pod{})", row.namespace, row.name, row.kind, if n == 1 { "" } else { "s" });
+            let line =
+                format!("{}/{} ({}, {n} pod{})", row.namespace, row.name, row.kind, if n == 1 { "" } else { "s" });
             if row.namespace == *ns { same.push(line) } else { other.push(line) }
         }
         if pods == 0 {
@@ -227,7 +228,9 @@ fn allow_findings(snap: &Snapshot, expanded: &Expanded, results: &[(ObjRef, Opti
             for f in rule.get("from").and_then(Value::as_array).into_iter().flatten() {
                 for p in strings(&f["source"], "principals") {
                     let known = match principal_sa(p) {
-                        Some((ns, sa)) if !p.contains('*') => snap.service_accounts.contains_key(&(ns.into(), sa.into())),
+                        Some((ns, sa)) if !p.contains('*') => {
+                            snap.service_accounts.contains_key(&(ns.into(), sa.into()))
+                        }
                         _ => true,
                     };
                     if !known {
@@ -276,7 +279,8 @@ fn allow_findings(snap: &Snapshot, expanded: &Expanded, results: &[(ObjRef, Opti
                     continue;
                 }
                 for w in snap.workloads.values().filter(|w| subset(&gw.spec.selector, &w.template.metadata.labels)) {
-                    let sa = w.template.spec.service_account_name.as_deref().filter(|s| !s.is_empty()).unwrap_or("default");
+                    let sa =
+                        w.template.spec.service_account_name.as_deref().filter(|s| !s.is_empty()).unwrap_or("default");
                     let principal = format!("{td}/ns/{}/sa/{sa}", w.metadata.namespace);
                     if allows(&rules, &principal, &w.metadata.namespace) || !reported.insert(principal.clone()) {
                         continue;
