@@ -62,7 +62,8 @@ impl Journal {
             return self.list()?.pop().with_context(|| format!("the journal in {} is empty", self.dir.display()));
         }
         let p = self.path_of(id);
-        if !p.exists() {
+        let plain = !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+        if !plain || id.starts_with('.') || !p.exists() {
             anyhow::bail!("no journal entry {id:?} in {}", self.dir.display());
         }
         read(&p)
@@ -122,6 +123,7 @@ mod tests {
         assert_eq!(ids, ["20261127T012000Z-aaaa", "20261127T013000Z-bbbb"]);
         assert_eq!(j.get("last").unwrap().user, "changed");
         assert!(j.get("nope").unwrap_err().to_string().contains("no journal entry \"nope\""));
+        assert!(j.get("../journal/x").unwrap_err().to_string().contains("no journal entry"));
         fs::write(j.dir().join("bad.json"), "{").unwrap();
         assert!(format!("{:#}", j.list().unwrap_err()).contains("bad.json: not a journal entry"));
     }

@@ -134,18 +134,20 @@ pub fn now_rfc3339() -> String {
     format_utc(time::OffsetDateTime::now_utc(), false)
 }
 
-/// `2026-11-27T01:30:00Z`, or `20261127T013000Z` when `compact` (journal ids).
+/// `2026-11-27T01:30:00Z`, or `20261127T013000.042Z` when `compact`: journal ids sort by time,
+/// and two applies within one second still sort in order.
 pub fn format_utc(t: time::OffsetDateTime, compact: bool) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     if compact {
         format!(
-            "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+            "{:04}{:02}{:02}T{:02}{:02}{:02}.{:03}Z",
             t.year(),
             u8::from(t.month()),
             t.day(),
             t.hour(),
             t.minute(),
-            t.second()
+            t.second(),
+            t.millisecond()
         )
     } else {
         format!(
@@ -164,8 +166,8 @@ pub fn format_utc(t: time::OffsetDateTime, compact: bool) -> String {
 mod tests {
     #[test]
     fn times_format_as_stored() {
-        let t = time::macros::datetime!(2026-11-27 01:30:05 +2);
+        let t = time::macros::datetime!(2026-11-27 01:30:05.042 +2);
         assert_eq!(super::format_utc(t, false), "2026-11-26T23:30:05Z");
-        assert_eq!(super::format_utc(t, true), "20261126T233005Z");
+        assert_eq!(super::format_utc(t, true), "20261126T233005.042Z");
     }
 }
