@@ -275,7 +275,7 @@ pub struct Workload {
     /// `spec.selector.matchLabels`: what a policy selecting this workload's pods uses.
     pub selector: Labels,
     /// The strategy's `rollingUpdate`, when given: how many pods a restart replaces at once.
-    pub rolling_update: Option<RollingUpdate>,
+    pub rolling_update: Option<Box<RollingUpdate>>,
 }
 
 impl RawWorkload {
@@ -291,7 +291,7 @@ impl RawWorkload {
             _ => (self.spec.replicas.unwrap_or(1), s.ready_replicas, s.updated_replicas, s.available_replicas),
         };
         let raw_strategy = self.spec.strategy.or(self.spec.update_strategy);
-        let rolling_update = raw_strategy.as_ref().and_then(|s| s.rolling_update.clone());
+        let rolling_update = raw_strategy.as_ref().and_then(|s| s.rolling_update.clone()).map(Box::new);
         let strategy = raw_strategy.and_then(|s| s.type_);
         Workload {
             kind,

@@ -59,11 +59,6 @@ pub fn objects() -> Vec<Value> {
         json!({"app": "nightly-report"}),
         "default",
     ));
-    objs.push(json!({
-        "apiVersion": "networking.istio.io/v1", "kind": "Gateway",
-        "metadata": {"name": "ingressgateway", "namespace": "istio-system"},
-        "spec": {"selector": {"istio": "ingressgateway"}, "servers": [{"port": {"number": 80, "name": "http", "protocol": "HTTP"}, "hosts": ["*.example.com"]}]},
-    }));
     objs.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "quiet", "labels": {"istio-injection": "disabled"}}}));
     objs.push(json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
