@@ -106,7 +106,6 @@ async fn the_rng_migration_headless_then_undone() {
         get(&client, "security.istio.io", "PeerAuthentication", "rng", "default").await.unwrap(),
     ];
 
-    // The demo has one Gateway, bookinfo's, bound to the ingress gateway's pods.
     let stages: [&[&str]; 6] = [
         &["stage", "inject", "deploy/rng/numbers-api", "--restart"],
         &["stage", "inject", "deploy/rng/numbers-web", "--restart"],
@@ -128,7 +127,7 @@ async fn the_rng_migration_headless_then_undone() {
             "--host",
             "rng.example.com",
             "--gateway",
-            "bookinfo/bookinfo-gateway",
+            "istio-system/ingressgateway",
             "--export-to",
             "istio-system",
         ],
@@ -185,7 +184,7 @@ async fn the_rng_migration_headless_then_undone() {
     assert_eq!(ap["spec"]["selector"], json!({"matchLabels": {"app": "numbers-web"}}));
     let vs = get(&client, "networking.istio.io", "VirtualService", "rng", "numbers-web").await.unwrap();
     assert_eq!(vs["spec"]["hosts"], json!(["rng.example.com"]));
-    assert_eq!(vs["spec"]["gateways"], json!(["bookinfo/bookinfo-gateway"]));
+    assert_eq!(vs["spec"]["gateways"], json!(["istio-system/ingressgateway"]));
     assert_eq!(vs["spec"]["exportTo"], json!(["istio-system"]));
     assert_eq!(vs["spec"]["http"][0]["route"][0]["destination"]["host"], "numbers-web.rng.svc.cluster.local");
 
