@@ -141,3 +141,25 @@ async fn deletes_only_the_object_with_the_expected_uid() {
     http::delete(e.client(), &pa, Some(&uid), Write::Real).await.unwrap();
     assert_eq!(http::get(e.client(), &pa).await.unwrap(), None);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_later_plan_keeps_what_an_earlier_one_applied() {
+    let h = sim(&["demo"], 50.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine(&h, "sim-admin", false, dir.path()).await;
+    let first = plan("- action: inject\n  target: deploy/legacy/legacy-client\n");
+    let preview = e.preview(&first).await.unwrap();
+    assert!(e.apply(&first, &preview, &ApplyOptions::default()).await.unwrap().ok());
+
+    // A restart alone must not take the injection label back out of the template.
+    let second =
+        plan("- action: restart\n  target: deploy/legacy/legacy-client\n  restartedAt: 2026-11-27T02:00:00Z\n");
+    let preview = e.preview(&second).await.unwrap();
+    assert!(!preview.items[0].diff.contains("-        sidecar.istio.io/inject"), "{}", preview.items[0].diff);
+    assert!(e.apply(&second, &preview, &ApplyOptions::default()).await.unwrap().ok());
+    let deploy = ObjRef::new("apps/v1", "Deployment", "legacy", "legacy-client");
+    let stored = http::get(e.client(), &deploy).await.unwrap().unwrap();
+    let template = &stored["spec"]["template"]["metadata"];
+    assert_eq!(template["labels"]["sidecar.istio.io/inject"], "true");
+    assert_eq!(template["annotations"]["kubectl.kubernetes.io/restartedAt"], "2026-11-27T02:00:00Z");
+}

@@ -71,6 +71,12 @@ async fn preview_one(
         Err(e) if e.code == 403 => return Ok(refused(blank(change, None), &e)),
         Err(e) => anyhow::bail!("reading {}: {e}", target.display()),
     };
+    // What will be sent keeps the fields earlier plans applied, or the apply would drop them.
+    let mut change = change.clone();
+    if let (Op::Apply { body }, Some(l)) = (&mut change.op, live.as_ref()) {
+        plan::carry_owned(body, l, plan::FIELD_MANAGER);
+    }
+    let change = &change;
     let mut item = blank(change, live.clone());
     let verb = verb_of(&change.op, live.is_some());
     let key = (verb.to_string(), target.api_version.clone(), target.kind.clone(), target.namespace.clone());
