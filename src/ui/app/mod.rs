@@ -2,16 +2,27 @@
 //! intent or event and returns effects for the run loop to carry out; it never draws and
 //! never touches the network, so every behaviour here is testable without a terminal.
 
+mod editor;
+pub mod form;
+mod plan_screen;
+pub mod plan_state;
 mod rows;
+mod staging;
 
+pub use editor::{Editor, check_edit};
+pub use plan_state::{Confirm, PlanRow, PlanSession, PreviewState, Rollout, TaskResult};
 pub use rows::{Rows, SortKey};
 
 use crate::mesh::MeshView;
+use crate::plan::{ObjRef, Plan, Preview};
+use crate::ui::backend::ApplyOptions;
 use crate::ui::intent::Intent;
 use crate::ui::keymap::Mode;
 use crate::ui::widgets::input::InputLine;
 use crate::ui::widgets::notice::{Level, Notice, Notices};
 use crate::ui::widgets::table::Window;
+use crossterm::event::KeyEvent;
+use form::Form;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +30,11 @@ pub enum Screen {
     Namespaces,
     Workloads,
     ControlPlane,
+    /// The staged actions, their preview and the selected object's diff.
+    Plan,
+    Journal,
+    /// An apply's progress and result.
+    Rollout,
 }
 
 impl Screen {
@@ -27,16 +43,42 @@ impl Screen {
             Screen::Namespaces => "Namespaces",
             Screen::Workloads => "Workloads",
             Screen::ControlPlane => "Control plane",
+            Screen::Plan => "Plan",
+            Screen::Journal => "Journal",
+            Screen::Rollout => "Apply",
         }
+    }
+
+    /// The screens of the plan workflow, which keep their own lists.
+    pub fn is_plan_side(self) -> bool {
+        matches!(self, Screen::Plan | Screen::Journal | Screen::Rollout)
     }
 }
 
 /// What the run loop must do after an update.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Quit,
     SwitchContext(String),
     Relist,
+    /// Write the plan file.
+    SavePlan(Plan),
+    /// Compute the preview of `plan` (version `generation`) off the render path.
+    Preview {
+        plan: Plan,
+        generation: u64,
+    },
+    /// Apply exactly this preview.
+    Apply {
+        preview: Preview,
+        options: ApplyOptions,
+    },
+    LoadJournal,
+    /// Open `text` in $EDITOR; the result comes back as `TaskResult::Edited`.
+    ExternalEdit {
+        target: ObjRef,
+        text: String,
+    },
 }
 
 /// Facts about the connection and data freshness for the status bar.
@@ -58,7 +100,7 @@ pub struct App {
     pub mode: Mode,
     pub view: Arc<MeshView>,
     pub rows: Rows,
-    pub windows: [Window; 3],
+    pub windows: [Window; 4],
     /// Rows of data the current table shows; set by the run loop from the layout.
     pub page: usize,
     pub detail_open: bool,
@@ -69,6 +111,21 @@ pub struct App {
     pub notices: Notices,
     pub sync: SyncInfo,
     pub contexts: Vec<String>,
+    pub plan: PlanSession,
+    /// The open staging form.
+    pub form: Option<Form>,
+    /// `--read-only`: staging works, apply says no.
+    pub read_only: bool,
+    /// $VISUAL or $EDITOR is set: `e` opens it instead of the in-app editor.
+    pub external_editor: bool,
+    /// The current time, RFC 3339 UTC, for `restartedAt` stamps (fixed in tests).
+    pub now: fn() -> String,
+}
+
+/// Now, RFC 3339 UTC to the second.
+pub fn utc_now() -> String {
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 fn slot(s: Screen) -> usize {
@@ -76,6 +133,9 @@ fn slot(s: Screen) -> usize {
         Screen::Namespaces => 0,
         Screen::Workloads => 1,
         Screen::ControlPlane => 2,
+        // The plan-side screens keep their selection in `PlanSession`; this slot absorbs the
+        // shared movement handling so it never moves a list screen's selection.
+        Screen::Plan | Screen::Journal | Screen::Rollout => 3,
     }
 }
 
@@ -88,7 +148,7 @@ impl App {
             mode: Mode::Table,
             rows: Rows::default(),
             view,
-            windows: [Window::default(); 3],
+            windows: [Window::default(); 4],
             page: 10,
             detail_open: false,
             help_scroll: 0,
@@ -98,6 +158,11 @@ impl App {
             notices: Notices::default(),
             sync: SyncInfo::default(),
             contexts: Vec::new(),
+            plan: PlanSession::default(),
+            form: None,
+            read_only: false,
+            external_editor: false,
+            now: utc_now,
         };
         app.refresh_rows();
         app
@@ -152,6 +217,7 @@ impl App {
             Screen::ControlPlane => {
                 self.view.control_plane.revisions.get(i).map(|r| r.name.clone()).unwrap_or_default()
             }
+            Screen::Plan | Screen::Journal | Screen::Rollout => String::new(),
         }
     }
 
@@ -179,6 +245,7 @@ impl App {
         }
         self.screen = screen;
         self.detail_open = false;
+        self.mode = self.rest_mode();
         self.refresh_rows();
     }
 
@@ -190,9 +257,12 @@ impl App {
     pub fn update(&mut self, intent: Intent) -> Vec<Effect> {
         match self.mode {
             Mode::Command | Mode::Filter => return self.update_input(intent),
+            Mode::Form => return self.update_form(intent),
+            Mode::Confirm => return self.update_confirm(intent),
+            Mode::Editor => return self.update_editor(intent),
             Mode::Help => {
                 match intent {
-                    Intent::ToggleHelp | Intent::Back => self.mode = Mode::Table,
+                    Intent::ToggleHelp | Intent::Back => self.mode = self.rest_mode(),
                     Intent::Quit => return vec![Effect::Quit],
                     Intent::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
                     Intent::Down => self.help_scroll = self.help_scroll.saturating_add(1),
@@ -203,6 +273,14 @@ impl App {
                 return vec![];
             }
             _ => {}
+        }
+        if self.screen.is_plan_side() {
+            if let Some(effects) = self.update_plan_screens(intent) {
+                return effects;
+            }
+            if matches!(intent, Intent::NextSortColumn | Intent::ReverseSort) {
+                return vec![];
+            }
         }
         let len = self.current_rows().len();
         let page = self.page;
@@ -249,6 +327,7 @@ impl App {
                     self.detail_open = !self.detail_open;
                     self.mode = if self.detail_open { Mode::Detail } else { Mode::Table };
                 }
+                Screen::Plan | Screen::Journal | Screen::Rollout => {}
             },
             Intent::GotoNamespaces => self.go(Screen::Namespaces),
             Intent::GotoWorkloads => self.go(Screen::Workloads),
@@ -274,11 +353,18 @@ impl App {
             | Intent::StageMtls
             | Intent::StageAllow
             | Intent::StageRoute
-            | Intent::StageRevision
-            | Intent::OpenPreview
-            | Intent::EditStaged
-            | Intent::ApplyPlan
-            | Intent::UndoLast => self.notice("staging changes is not available in this build; the view is read-only"),
+            | Intent::StageRevision => return self.stage_from_row(intent),
+            Intent::OpenPreview | Intent::OpenPlan => return self.open_plan(),
+            Intent::OpenJournal => return self.open_journal(),
+            Intent::UndoLast => return self.undo_from_elsewhere(),
+            Intent::EditStaged | Intent::DeleteStaged => {
+                self.notice("open the plan (p) and select what to edit or remove")
+            }
+            Intent::ApplyPlan => {
+                let effects = self.open_plan();
+                self.notice("review the preview, then press A here to apply");
+                return effects;
+            }
             _ => {}
         }
         vec![]
@@ -291,12 +377,12 @@ impl App {
                     self.filter.clear();
                     self.refresh_rows();
                 }
-                self.mode = if self.detail_open { Mode::Detail } else { Mode::Table };
+                self.mode = self.rest_mode();
             }
             Intent::Submit => {
                 let text = self.input.text().trim().to_string();
                 let was = self.mode;
-                self.mode = if self.detail_open { Mode::Detail } else { Mode::Table };
+                self.mode = self.rest_mode();
                 if was == Mode::Filter {
                     self.filter = text;
                     self.refresh_rows();
@@ -314,6 +400,63 @@ impl App {
             _ => {}
         }
         vec![]
+    }
+
+    /// A key no binding took, in a mode where keys type text. Returns whether anything changed.
+    pub fn text_key(&mut self, key: &KeyEvent) -> bool {
+        match self.mode {
+            Mode::Command | Mode::Filter => {
+                let used = self.input.edit(key);
+                if used {
+                    self.filter_typed();
+                }
+                used
+            }
+            Mode::Form => self.form.as_mut().is_some_and(|f| match key.code {
+                // Arrows between fields, as in most terminal forms; Tab is the keymap's.
+                crossterm::event::KeyCode::Up => {
+                    f.prev();
+                    true
+                }
+                crossterm::event::KeyCode::Down => {
+                    f.next();
+                    true
+                }
+                _ => f.key(key),
+            }),
+            Mode::Confirm => self.plan.confirm.as_mut().is_some_and(|c| c.typed.edit(key)),
+            Mode::Editor => self.plan.editor.as_mut().is_some_and(|e| e.area.input(*key)),
+            _ => false,
+        }
+    }
+
+    /// Pasted text, into whatever is being typed.
+    pub fn paste(&mut self, text: &str) -> bool {
+        match self.mode {
+            Mode::Command | Mode::Filter => {
+                self.input.insert_str(text);
+                self.filter_typed();
+            }
+            Mode::Form => {
+                if let Some(form::Value::Text(line)) =
+                    self.form.as_mut().and_then(|f| f.fields.get_mut(f.focus)).map(|f| &mut f.value)
+                {
+                    line.insert_str(text);
+                }
+            }
+            Mode::Confirm => {
+                if let Some(c) = self.plan.confirm.as_mut() {
+                    c.typed.insert_str(text);
+                }
+            }
+            Mode::Editor => {
+                if let Some(e) = self.plan.editor.as_mut() {
+                    e.area.insert_str(text);
+                }
+            }
+            _ => return false,
+        }
+        true
     }
 
     /// Live filtering while the filter line is being typed.
@@ -361,7 +504,10 @@ impl App {
                 None => self.notice(format!("contexts: {}", self.contexts.join(", "))),
             },
             "help" => self.mode = Mode::Help,
-            other => self.notice(format!("unknown command :{other} (try :ns, :wl [NS], :cp, :ctx NAME, :q)")),
+            "plan" | "preview" | "diff" => return self.open_plan(),
+            "journal" | "history" => return self.open_journal(),
+            other => self
+                .notice(format!("unknown command :{other} (try :ns, :wl [NS], :cp, :plan, :journal, :ctx NAME, :q)")),
         }
         vec![]
     }
@@ -374,7 +520,7 @@ fn complete(text: &str, contexts: &[String], view: &MeshView) -> Option<String> 
         None => (String::new(), text),
     };
     let candidates: Vec<String> = if head.is_empty() {
-        ["ns", "wl", "cp", "ctx", "q"].iter().map(|s| s.to_string()).collect()
+        ["ns", "wl", "cp", "plan", "journal", "ctx", "q"].iter().map(|s| s.to_string()).collect()
     } else if head.trim() == "ctx" {
         contexts.to_vec()
     } else {

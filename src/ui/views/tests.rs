@@ -55,6 +55,7 @@ fn app_on(screen: Screen, ns: Option<&str>) -> (App, Snapshot) {
         Screen::ControlPlane => {
             app.update(Intent::GotoControlPlane);
         }
+        other => panic!("{other:?} is opened through the plan workflow"),
     }
     (app, snap)
 }
