@@ -534,4 +534,8 @@ fn complete(text: &str, contexts: &[String], view: &MeshView) -> Option<String> 
 }
 
 #[cfg(test)]
+mod plan_tests;
+#[cfg(test)]
+pub(crate) mod test_support;
+#[cfg(test)]
 mod tests;
