@@ -30,6 +30,10 @@ pub struct GlobalArgs {
     /// Limit the view to one namespace.
     #[arg(short = 'n', long, global = true, value_name = "NS")]
     pub namespace: Option<String>,
+    /// Refuse every request that could change the cluster, in the client itself (reads,
+    /// dry-runs and access reviews still go through).
+    #[arg(long, global = true)]
+    pub read_only: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -40,6 +44,183 @@ pub enum Command {
     Demo(DemoArgs),
     /// Print every namespace and workload with injection, proxies, mTLS and policies.
     Inventory(InventoryArgs),
+    /// Add an action to a plan file (created when missing).
+    Stage(StageArgs),
+    /// Show what a plan would change, as the API server's dry-run computes it. Exit 0 no changes, 1 changes, 2 error.
+    Diff(DiffArgs),
+    /// Apply a plan: preview, confirm, journal, write in order.
+    Apply(ApplyArgs),
+    /// Undo a journal entry (default: the last one), previewed and confirmed like a plan.
+    Undo(UndoArgs),
+    /// List the journal of applies.
+    Journal(JournalArgs),
+    /// Write a plan's objects as one YAML file each, for a pull request.
+    Export(ExportArgs),
+}
+
+/// The plan file a command reads or extends.
+#[derive(Debug, Args, Clone)]
+pub struct PlanFileArg {
+    /// The plan file.
+    #[arg(short = 'f', long = "file", value_name = "PLAN", default_value = crate::plan::DEFAULT_PLAN_FILE)]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct StageArgs {
+    #[command(subcommand)]
+    pub action: StageAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StageAction {
+    /// Opt a namespace or workload into sidecar injection.
+    Inject {
+        /// mesh, ns/NS, deploy/NS/NAME, sts/NS/NAME or ds/NS/NAME
+        target: String,
+        /// Inject with this revision or tag (namespaces: istio.io/rev instead of istio-injection).
+        #[arg(long, value_name = "R")]
+        revision: Option<String>,
+        /// Restart the affected workloads so their pods get the sidecar.
+        #[arg(long)]
+        restart: bool,
+        #[command(flatten)]
+        plan: PlanFileArg,
+    },
+    /// Opt a namespace or workload out of sidecar injection.
+    Uninject {
+        target: String,
+        /// Restart the affected workloads so their pods lose the sidecar.
+        #[arg(long)]
+        restart: bool,
+        #[command(flatten)]
+        plan: PlanFileArg,
+    },
+    /// Restart a workload, or every workload of a namespace.
+    Restart {
+        target: String,
+        #[command(flatten)]
+        plan: PlanFileArg,
+    },
+    /// Set the mTLS mode of a PeerAuthentication at mesh, namespace or workload scope.
+    Mtls {
+        target: String,
+        /// strict, permissive or disable
+        #[arg(long)]
+        mode: String,
+        #[command(flatten)]
+        plan: PlanFileArg,
+    },
+    /// Allow callers to reach a workload (an ALLOW AuthorizationPolicy).
+    Allow {
+        target: String,
+        /// sa/NS/NAME or ns/NS; repeatable.
+        #[arg(long = "from", required = true, value_name = "CALLER")]
+        from: Vec<String>,
+        #[arg(long, value_delimiter = ',', value_name = "GET,..")]
+        methods: Vec<String>,
+        #[arg(long, value_delimiter = ',', value_name = "/x,..")]
+        paths: Vec<String>,
+        #[arg(long, value_delimiter = ',', value_name = "8080,..")]
+        ports: Vec<u16>,
+        #[command(flatten)]
+        plan: PlanFileArg,
+    },
+    /// Route hosts through a gateway to a Service (a VirtualService).
+    Route {
+        /// svc/NS/NAME
+        service: String,
+        /// Repeatable, or comma-separated.
+        #[arg(long = "host", required = true, value_delimiter = ',')]
+        hosts: Vec<String>,
+        /// The Gateway, NS/NAME.
+        #[arg(long)]
+        gateway: String,
+        #[arg(long = "export-to", value_delimiter = ',', value_name = "NS,..")]
+        export_to: Vec<String>,
+        #[command(flatten)]
+        plan: PlanFileArg,
+    },
+    /// Move a namespace to a revision or tag.
+    Revision {
+        /// ns/NS
+        target: String,
+        #[arg(long, value_name = "R")]
+        to: String,
+        #[arg(long)]
+        restart: bool,
+        #[command(flatten)]
+        plan: PlanFileArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub plan: PlanFileArg,
+    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    pub output: DiffFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub plan: PlanFileArg,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
+}
+
+/// How an apply or undo is confirmed and followed.
+#[derive(Debug, Args, Clone)]
+pub struct ConfirmArgs {
+    /// Apply without asking; confirms the preview, including any field ownership it takes over.
+    #[arg(long)]
+    pub yes: bool,
+    /// Take over fields other field managers own (the preview lists them).
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// Wait until the restarted workloads have rolled out.
+    #[arg(long)]
+    pub wait: bool,
+    /// Give up waiting for rollouts after this many seconds.
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct UndoArgs {
+    /// A journal entry id, or `last`.
+    #[arg(default_value = "last")]
+    pub entry: String,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum JournalFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct JournalArgs {
+    #[arg(short = 'o', long, value_enum, default_value = "table")]
+    pub output: JournalFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub plan: PlanFileArg,
+    /// The directory to write the files into (created when missing).
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 use anyhow::Context;
 use clap::Parser;
 use meshdeck::cli::{Cli, Command, DemoArgs, GlobalArgs, InventoryArgs, SimArgs};
+use meshdeck::cmd;
 use meshdeck::sim::api::faults::Faults;
 use meshdeck::sim::run::{SimOptions, start};
 use meshdeck::sim::scale::ScaleSpec;
@@ -20,21 +21,33 @@ fn main() -> ExitCode {
     let global = cli.global.clone();
     let result = rt.block_on(async {
         match cli.command {
-            Some(Command::Sim(args)) => run_sim(args).await,
-            Some(Command::Demo(args)) => run_demo(args, global).await,
-            Some(Command::Inventory(args)) => run_inventory(args, global).await,
-            None => run_ui(global).await,
+            Some(Command::Sim(args)) => run_sim(args).await.map(|()| 0),
+            Some(Command::Demo(args)) => run_demo(args, global).await.map(|()| 0),
+            Some(Command::Inventory(args)) => run_inventory(args, global).await.map(|()| 0),
+            Some(Command::Stage(args)) => cmd::run_stage(args),
+            Some(Command::Diff(args)) => headless(cmd::run_diff(args, global)).await,
+            Some(Command::Apply(args)) => headless(cmd::run_apply(args, global)).await,
+            Some(Command::Undo(args)) => headless(cmd::run_undo(args, global)).await,
+            Some(Command::Journal(args)) => cmd::run_journal(args),
+            Some(Command::Export(args)) => headless(cmd::run_export(args, global)).await,
+            None => run_ui(global).await.map(|()| 0),
         }
     });
     // Watch tasks may still be parked on the network; do not wait for them.
     rt.shutdown_background();
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("meshdeck: {e:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Headless commands log warnings to stderr.
+async fn headless(f: impl std::future::Future<Output = anyhow::Result<u8>>) -> anyhow::Result<u8> {
+    init_stderr_logging();
+    f.await
 }
 
 fn init_stderr_logging() {

@@ -38,11 +38,13 @@ impl InjectorConfig {
     }
 }
 
-/// ConfigMap `istio[-<rev>]`, key `mesh`: only the root namespace is read.
+/// ConfigMap `istio[-<rev>]`, key `mesh`: only the root namespace and trust domain are read.
 #[derive(Debug, Clone, Default)]
 pub struct MeshConfig {
     pub metadata: Meta,
     pub root_namespace: Option<String>,
+    /// `trustDomain`; absent means `cluster.local`.
+    pub trust_domain: Option<String>,
 }
 
 /// `values` is JSON in the chart; accept YAML too, since it is a superset.
@@ -87,6 +89,6 @@ pub(crate) fn mesh_config(cm: ConfigMap, what: &str) -> Result<MeshConfig, Strin
     } else {
         serde_yaml::from_str(text).map_err(|e| format!("skipped {what}: key mesh: {e}"))?
     };
-    let root_namespace = mesh.get("rootNamespace").and_then(Value::as_str).filter(|s| !s.is_empty()).map(String::from);
-    Ok(MeshConfig { metadata: cm.metadata, root_namespace })
+    let field = |k: &str| mesh.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(String::from);
+    Ok(MeshConfig { metadata: cm.metadata, root_namespace: field("rootNamespace"), trust_domain: field("trustDomain") })
 }

@@ -134,6 +134,27 @@ pub struct VirtualServiceSpec {
     pub gateways: Vec<String>,
     #[serde(default, deserialize_with = "nd")]
     pub export_to: Vec<String>,
+    /// Only the destination hosts: which Services a gateway reaches through it.
+    #[serde(default, deserialize_with = "nd")]
+    pub http: Vec<HttpRoute>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct HttpRoute {
+    #[serde(default, deserialize_with = "nd")]
+    pub route: Vec<RouteDestination>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RouteDestination {
+    #[serde(default)]
+    pub destination: Option<Destination>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Destination {
+    #[serde(default, deserialize_with = "nd")]
+    pub host: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

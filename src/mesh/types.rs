@@ -195,6 +195,25 @@ impl WorkloadKind {
 struct RawStrategy {
     #[serde(default, rename = "type")]
     type_: Option<String>,
+    #[serde(default)]
+    rolling_update: Option<RollingUpdate>,
+}
+
+/// `rollingUpdate` of a Deployment or DaemonSet: each an int or a percentage.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RollingUpdate {
+    #[serde(default)]
+    pub max_surge: Option<Value>,
+    #[serde(default)]
+    pub max_unavailable: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawSelector {
+    #[serde(default, deserialize_with = "nd")]
+    match_labels: Labels,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -202,6 +221,8 @@ struct RawStrategy {
 struct RawWorkloadSpec {
     #[serde(default)]
     replicas: Option<i64>,
+    #[serde(default)]
+    selector: Option<RawSelector>,
     #[serde(default, deserialize_with = "nd")]
     template: PodTemplate,
     #[serde(default)]
@@ -251,6 +272,10 @@ pub struct Workload {
     pub updated_replicas: i64,
     pub available_replicas: i64,
     pub strategy: Option<String>,
+    /// `spec.selector.matchLabels`: what a policy selecting this workload's pods uses.
+    pub selector: Labels,
+    /// The strategy's `rollingUpdate`, when given: how many pods a restart replaces at once.
+    pub rolling_update: Option<RollingUpdate>,
 }
 
 impl RawWorkload {
@@ -265,7 +290,9 @@ impl RawWorkload {
             ),
             _ => (self.spec.replicas.unwrap_or(1), s.ready_replicas, s.updated_replicas, s.available_replicas),
         };
-        let strategy = self.spec.strategy.or(self.spec.update_strategy).and_then(|s| s.type_);
+        let raw_strategy = self.spec.strategy.or(self.spec.update_strategy);
+        let rolling_update = raw_strategy.as_ref().and_then(|s| s.rolling_update.clone());
+        let strategy = raw_strategy.and_then(|s| s.type_);
         Workload {
             kind,
             metadata: self.metadata,
@@ -275,6 +302,8 @@ impl RawWorkload {
             updated_replicas: updated.unwrap_or(0),
             available_replicas: available.unwrap_or(0),
             strategy,
+            selector: self.spec.selector.map(|s| s.match_labels).unwrap_or_default(),
+            rolling_update,
         }
     }
 }

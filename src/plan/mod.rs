@@ -1,15 +1,36 @@
 //! The migration plan, pure: staged actions, what each expands to against a snapshot of the
-//! cluster, preflight findings, the inverse of a journal entry, and the plan file form. It
-//! takes data and returns data: no IO, no async, no clock (times are passed in).
+//! cluster, preflight findings, the inverse of a journal entry, diffs, GitOps ownership,
+//! export and the plan file form. It takes data and returns data: no IO, no async, no clock
+//! (times are passed in).
+//!
+//! Indices: `Change::action` and `Finding::action` are 0-based indices into `Plan::actions`;
+//! messages number actions from 1 (`action 3 (mtls ns/rng STRICT): …`).
 
+mod diff;
+mod edit;
+mod expand;
+mod export;
+mod gitops;
+mod json;
 mod model;
-mod target;
-
-pub use model::*;
-pub use target::*;
+mod preflight;
 mod preview;
+mod target;
+mod undo;
 
+#[cfg(test)]
+mod tests;
+
+pub use diff::{for_display, unified};
+pub use edit::{check_edit, parse_edit};
+pub use expand::{batch_size, expand};
+pub use export::export;
+pub use gitops::managed_by;
+pub use model::*;
+pub use preflight::preflight;
 pub use preview::*;
+pub use target::*;
+pub use undo::inverse;
 
 use crate::mesh::Snapshot;
 
@@ -20,11 +41,4 @@ pub struct Context<'a> {
     pub journal: &'a [JournalEntry],
     /// RFC 3339 UTC, for restarts staged without a time.
     pub now: &'a str,
-}
-
-/// The changes a plan makes, in order, with findings and the restarts they cause. Errors name
-/// the action (`action 3 (mtls ns/rng STRICT): …`).
-pub fn expand(plan: &Plan, cx: &Context) -> Result<Expanded, String> {
-    let _ = (plan, cx);
-    Err("plan expansion is not built yet".into())
 }

@@ -205,6 +205,9 @@ pub(crate) async fn handle(
         }
         "delete" => {
             let name = t.name.clone().unwrap_or_default();
+            if let Some(refusal) = check_preconditions(cluster, kind, &ns, &name, body) {
+                return refusal;
+            }
             match cluster.delete(kind, &ns, &name, opts) {
                 Ok(o) => status::json_response(200, &as_version(kind, &t.version, &o)),
                 Err(e) => op_error(kind, Some(&name), &e),
@@ -327,6 +330,33 @@ fn list(st: &Arc<ApiState>, t: &Target, query: &Query, accept: &str) -> Response
     }
     out.extend_from_slice(b"]}");
     status::bytes_response(200, out)
+}
+
+/// DeleteOptions `preconditions` (uid, resourceVersion): a mismatch is answered with a 409, as
+/// the API server does, so a client deletes only the object it means.
+fn check_preconditions(
+    cluster: &crate::sim::ops::Cluster,
+    kind: &'static Kind,
+    ns: &str,
+    name: &str,
+    body: &[u8],
+) -> Option<Response> {
+    let opts = serde_json::from_slice::<Value>(body).ok()?;
+    let pre = opts.get("preconditions").filter(|p| p.is_object())?;
+    let live = cluster.get(kind, ns, name).ok()?;
+    for (field, label) in [("uid", "UID"), ("resourceVersion", "ResourceVersion")] {
+        if let Some(want) = pre.get(field).and_then(Value::as_str) {
+            let have = live.pointer(&format!("/metadata/{field}")).and_then(Value::as_str).unwrap_or("");
+            if want != have {
+                let msg = format!(
+                    "Operation cannot be fulfilled on {} \"{name}\": Precondition failed: {label} in precondition: {want}, {label} in object meta: {have}",
+                    kind.plural
+                );
+                return Some(status::error(409, "Conflict", &msg));
+            }
+        }
+    }
+    None
 }
 
 /// Answers "may I?" for the calling user, as the RBAC authorizer would for our two roles.

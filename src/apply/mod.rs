@@ -1,0 +1,171 @@
+//! The engine: the one shell between a plan and the cluster, used alike by the terminal UI and
+//! the headless commands. It previews a plan (expansion against a fresh snapshot, access
+//! reviews, server-side dry-runs of exactly what will be sent, diffs, preflight), applies a
+//! preview (journal first, then each write in order, stopping at the first failure), keeps the
+//! journal, and waits for rollouts. The rules of what a plan means live in `plan/`; nothing
+//! here decides what to change, only how to send it safely.
+//!
+//! The API the UI calls:
+//! - [`Engine::new`] with a client from `cluster::client::connect_with` and its `Connection`;
+//! - [`Engine::snapshot`], or reuse the UI's live snapshot with [`Engine::preview_with`];
+//! - [`Engine::preview`] → [`Preview`] (every item keeps the exact body that will be sent);
+//! - [`Engine::apply`] with [`ApplyOptions`] → [`ApplyReport`], or an [`ApplyRefusal`]
+//!   (downcast from the `anyhow::Error`) when the preview must be shown again;
+//! - [`Engine::wait_rollouts`] after an apply that restarted workloads;
+//! - [`Engine::journal`] for the list of entries and `undo` (a plan with one `Undo` action).
+
+pub mod http;
+pub mod journal;
+mod preview;
+mod recover;
+mod run;
+mod wait;
+
+pub use journal::Journal;
+pub use run::{ApplyEvent, ApplyOptions, ApplyRefusal, ApplyReport, blockers};
+pub use wait::RolloutProgress;
+
+use crate::cluster::client::Connection;
+use crate::mesh::Snapshot;
+use crate::plan::{Action, Plan, Preview};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// The journal's directory; `None` for [`journal::default_dir`].
+    pub journal_dir: Option<PathBuf>,
+    /// How long [`Engine::snapshot`] waits for every kind to list.
+    pub sync_timeout: Duration,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions { journal_dir: None, sync_timeout: Duration::from_secs(120) }
+    }
+}
+
+pub struct Engine {
+    client: kube::Client,
+    conn: Connection,
+    journal: Journal,
+    opts: EngineOptions,
+}
+
+impl Engine {
+    /// An engine for one connection; opens (creates) the journal directory.
+    pub fn new(client: kube::Client, conn: Connection, opts: EngineOptions) -> anyhow::Result<Engine> {
+        let dir = match &opts.journal_dir {
+            Some(d) => d.clone(),
+            None => journal::default_dir()?,
+        };
+        Ok(Engine { client, conn, journal: Journal::open(dir)?, opts })
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn client(&self) -> &kube::Client {
+        &self.client
+    }
+
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// A one-shot snapshot of every kind the mesh model reads.
+    pub async fn snapshot(&self) -> anyhow::Result<Snapshot> {
+        let live = crate::cluster::live::Live::start(self.client.clone(), self.conn.context.clone());
+        live.synced(self.opts.sync_timeout)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e} (context {}, {})", self.conn.context, self.conn.server))?;
+        let snap = live.snapshot();
+        let guard = snap.read().unwrap_or_else(|e| e.into_inner());
+        Ok(guard.clone())
+    }
+
+    /// Previews `plan` against a fresh snapshot. See [`Engine::preview_with`].
+    pub async fn preview(&self, plan: &Plan) -> anyhow::Result<Preview> {
+        let snap = self.snapshot().await?;
+        self.preview_with(plan, &snap).await
+    }
+
+    /// Previews `plan` against `snapshot` (the UI passes its live one): expands it, then per
+    /// change reads the live object, asks whether the user may write it, dry-runs exactly what
+    /// will be sent and diffs live against the dry-run result. Errors are for a plan that does
+    /// not expand or a cluster that cannot be reached; a change the server would refuse is an
+    /// item with status Forbidden, Invalid or Conflict.
+    pub async fn preview_with(&self, plan: &Plan, snapshot: &Snapshot) -> anyhow::Result<Preview> {
+        let undone: Vec<&str> = plan
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Undo { entry } => Some(entry.as_str()),
+                _ => None,
+            })
+            .collect();
+        let mut entries = if undone.is_empty() { Vec::new() } else { self.journal.list()? };
+        // An apply killed midway left Pending items: settle them before their inverse is made.
+        for e in entries.iter_mut().filter(|e| undone.contains(&e.id.as_str())) {
+            recover::settle(&self.client, e).await?;
+        }
+        preview::preview(&self.client, &self.conn, plan, snapshot, &entries, &now_rfc3339()).await
+    }
+
+    /// Applies a preview of `plan` (see [`run`] for the guarantees).
+    pub async fn apply(&self, plan: &Plan, preview: &Preview, opts: &ApplyOptions) -> anyhow::Result<ApplyReport> {
+        run::apply(&self.client, &self.conn, &self.journal, plan, preview, opts).await
+    }
+
+    /// Waits until every workload an apply changed has rolled out, reporting each step.
+    pub async fn wait_rollouts(
+        &self,
+        report: &ApplyReport,
+        timeout: Duration,
+        progress: &mut (dyn FnMut(&RolloutProgress) + Send),
+    ) -> anyhow::Result<()> {
+        wait::wait(&self.client, report, timeout, progress).await
+    }
+}
+
+/// The current time as RFC 3339 UTC to the second, as plans and journals store it.
+pub fn now_rfc3339() -> String {
+    format_utc(time::OffsetDateTime::now_utc(), false)
+}
+
+/// `2026-11-27T01:30:00Z`, or `20261127T013000Z` when `compact` (journal ids).
+pub fn format_utc(t: time::OffsetDateTime, compact: bool) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    if compact {
+        format!(
+            "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    } else {
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_format_as_stored() {
+        let t = time::macros::datetime!(2026-11-27 01:30:05 +2);
+        assert_eq!(super::format_utc(t, false), "2026-11-26T23:30:05Z");
+        assert_eq!(super::format_utc(t, true), "20261126T233005Z");
+    }
+}

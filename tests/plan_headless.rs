@@ -1,0 +1,368 @@
+//! The plan commands end to end against the simulated cluster, through the real binary: the rng
+//! migration staged, diffed, applied with a rollout wait, checked on the cluster, and undone;
+//! and the refusals (read-only, no terminal, RBAC) that must happen before any write.
+
+mod common;
+
+use common::{DEADLINE, sim, wait_for};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, DynamicObject, ListParams};
+use kube::core::{ApiResource, GroupVersionKind};
+use meshdeck::sim::run::SimHandle;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+struct Cli {
+    kubeconfig: PathBuf,
+    state: PathBuf,
+    plan: PathBuf,
+}
+
+impl Cli {
+    fn new(h: &SimHandle, dir: &Path) -> Cli {
+        Cli { kubeconfig: h.kubeconfig_path.clone(), state: dir.join("state"), plan: dir.join("plan.yaml") }
+    }
+
+    /// Runs meshdeck with `args`, `-f` set to the test's plan where a plan is read, stdin empty.
+    async fn run(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_meshdeck"));
+        cmd.args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("MESHDECK_STATE_DIR", &self.state)
+            .env_remove("MESHDECK_LOG")
+            .stdin(Stdio::null());
+        if args.iter().any(|a| matches!(*a, "stage" | "diff" | "apply" | "export")) {
+            cmd.arg("-f").arg(&self.plan);
+        }
+        tokio::task::spawn_blocking(move || cmd.output().expect("meshdeck runs")).await.unwrap()
+    }
+
+    fn journal_files(&self) -> usize {
+        match std::fs::read_dir(self.state.join("journal")) {
+            Ok(d) => d.filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "json")).count(),
+            Err(_) => 0,
+        }
+    }
+}
+
+fn text(o: &[u8]) -> String {
+    String::from_utf8_lossy(o).into_owned()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+fn api(client: &kube::Client, group: &str, version: &str, kind: &str, ns: &str) -> Api<DynamicObject> {
+    let ar = ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, kind));
+    if ns.is_empty() { Api::all_with(client.clone(), &ar) } else { Api::namespaced_with(client.clone(), ns, &ar) }
+}
+
+async fn get(client: &kube::Client, group: &str, kind: &str, ns: &str, name: &str) -> Option<Value> {
+    let version = "v1";
+    let o = api(client, group, version, kind, ns).get_opt(name).await.expect("get works")?;
+    Some(serde_json::to_value(o).unwrap())
+}
+
+/// The parts of an object undo must restore exactly.
+fn restorable(v: &Value) -> Value {
+    let mut annotations = v.pointer("/metadata/annotations").cloned().unwrap_or(json!({}));
+    // The rollout controller's own bookkeeping moves with every rollout.
+    if let Some(a) = annotations.as_object_mut() {
+        a.remove("deployment.kubernetes.io/revision");
+    }
+    json!({"labels": v.pointer("/metadata/labels"), "annotations": annotations, "spec": v["spec"]})
+}
+
+/// Every pod of the app is 2/2 ready with an istio-proxy container, and none is terminating.
+async fn all_injected_and_ready(client: &kube::Client, app: &str) -> Option<usize> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "rng");
+    let list = pods.list(&ListParams::default().labels(&format!("app={app}"))).await.ok()?;
+    let ok = !list.items.is_empty()
+        && list.items.iter().all(|p| {
+            let names: Vec<&str> =
+                p.spec.as_ref().map_or(vec![], |s| s.containers.iter().map(|c| c.name.as_str()).collect());
+            let statuses = p.status.as_ref().and_then(|s| s.container_statuses.clone()).unwrap_or_default();
+            p.metadata.deletion_timestamp.is_none()
+                && names.contains(&"istio-proxy")
+                && names.len() == 2
+                && statuses.len() == 2
+                && statuses.iter().all(|c| c.ready)
+        });
+    ok.then_some(list.items.len())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_rng_migration_headless_then_undone() {
+    let h = sim(&["demo"], 50.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(&h, dir.path());
+    let client = common::client(&h, "sim-admin").await;
+
+    let before: Vec<Value> = vec![
+        get(&client, "apps", "Deployment", "rng", "numbers-api").await.unwrap(),
+        get(&client, "apps", "Deployment", "rng", "numbers-web").await.unwrap(),
+        get(&client, "security.istio.io", "PeerAuthentication", "rng", "default").await.unwrap(),
+    ];
+
+    // The demo has one Gateway, bookinfo's, bound to the ingress gateway's pods.
+    let stages: [&[&str]; 6] = [
+        &["stage", "inject", "deploy/rng/numbers-api", "--restart"],
+        &["stage", "inject", "deploy/rng/numbers-web", "--restart"],
+        &["stage", "mtls", "ns/rng", "--mode", "strict"],
+        &["stage", "allow", "deploy/rng/numbers-api", "--from", "sa/rng/numbers-web", "--methods", "GET"],
+        &[
+            "stage",
+            "allow",
+            "deploy/rng/numbers-web",
+            "--from",
+            "sa/istio-system/istio-ingressgateway-service-account",
+            "--methods",
+            "GET",
+        ],
+        &[
+            "stage",
+            "route",
+            "svc/rng/numbers-web",
+            "--host",
+            "rng.example.com",
+            "--gateway",
+            "bookinfo/bookinfo-gateway",
+            "--export-to",
+            "istio-system",
+        ],
+    ];
+    for s in stages {
+        let out = cli.run(s).await;
+        assert_eq!(code(&out), 0, "{s:?}: {}", text(&out.stderr));
+    }
+    let plan = std::fs::read_to_string(&cli.plan).unwrap();
+    assert!(plan.starts_with("apiVersion: meshdeck.dev/v1alpha1\nkind: Plan\n"), "{plan}");
+    assert_eq!(plan.matches("restartedAt:").count(), 2, "{plan}");
+
+    let diff = cli.run(&["diff"]).await;
+    assert_eq!(code(&diff), 1, "{}{}", text(&diff.stdout), text(&diff.stderr));
+    let shown = text(&diff.stdout);
+    assert!(shown.contains("+        sidecar.istio.io/inject: 'true'"), "{shown}");
+    assert!(shown.contains("-    mode: PERMISSIVE\n   +    mode: STRICT"), "{shown}");
+    assert!(!shown.contains("\x1b["), "no colour when not on a terminal");
+
+    // The PeerAuthentication's mode belongs to kubectl: not taken without being asked.
+    let refused = cli.run(&["apply", "--yes"]).await;
+    assert_eq!(code(&refused), 2);
+    let err = text(&refused.stderr);
+    assert!(err.contains("PeerAuthentication rng/default"), "{err}");
+    assert!(err.contains("spec.mtls.mode owned by kubectl-client-side-apply"), "{err}");
+    assert!(err.contains("--force-conflicts"), "{err}");
+    assert_eq!(cli.journal_files(), 0, "nothing journaled for a refused apply");
+
+    let applied = cli.run(&["apply", "--yes", "--force-conflicts", "--wait", "--timeout", "240"]).await;
+    assert_eq!(code(&applied), 0, "{}{}", text(&applied.stdout), text(&applied.stderr));
+    assert!(text(&applied.stdout).contains("6 of 6 changes applied"), "{}", text(&applied.stdout));
+    assert_eq!(cli.journal_files(), 1);
+
+    for app in ["numbers-api", "numbers-web"] {
+        let n =
+            wait_for(&format!("{app} pods 2/2 with istio-proxy"), DEADLINE, || all_injected_and_ready(&client, app))
+                .await;
+        assert_eq!(n, 2, "{app}");
+    }
+    let pa = get(&client, "security.istio.io", "PeerAuthentication", "rng", "default").await.unwrap();
+    assert_eq!(pa["spec"]["mtls"]["mode"], "STRICT");
+    let ap = get(&client, "security.istio.io", "AuthorizationPolicy", "rng", "numbers-api-allow").await.unwrap();
+    assert_eq!(
+        ap["spec"],
+        json!({"selector": {"matchLabels": {"app": "numbers-api"}}, "action": "ALLOW", "rules": [{
+            "from": [{"source": {"principals": ["cluster.local/ns/rng/sa/numbers-web"]}}],
+            "to": [{"operation": {"methods": ["GET"]}}]}]})
+    );
+    let ap = get(&client, "security.istio.io", "AuthorizationPolicy", "rng", "numbers-web-allow").await.unwrap();
+    assert_eq!(
+        ap["spec"]["rules"][0]["from"][0]["source"]["principals"],
+        json!(["cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account"])
+    );
+    assert_eq!(ap["spec"]["selector"], json!({"matchLabels": {"app": "numbers-web"}}));
+    let vs = get(&client, "networking.istio.io", "VirtualService", "rng", "numbers-web").await.unwrap();
+    assert_eq!(vs["spec"]["hosts"], json!(["rng.example.com"]));
+    assert_eq!(vs["spec"]["gateways"], json!(["bookinfo/bookinfo-gateway"]));
+    assert_eq!(vs["spec"]["exportTo"], json!(["istio-system"]));
+    assert_eq!(vs["spec"]["http"][0]["route"][0]["destination"]["host"], "numbers-web.rng.svc.cluster.local");
+
+    let again = cli.run(&["diff"]).await;
+    assert_eq!(code(&again), 0, "{}{}", text(&again.stdout), text(&again.stderr));
+
+    let undo = cli.run(&["undo", "last", "--yes", "--wait", "--timeout", "240"]).await;
+    assert_eq!(code(&undo), 0, "{}{}", text(&undo.stdout), text(&undo.stderr));
+    assert_eq!(cli.journal_files(), 2);
+    for name in ["numbers-api-allow", "numbers-web-allow"] {
+        assert_eq!(get(&client, "security.istio.io", "AuthorizationPolicy", "rng", name).await, None, "{name}");
+    }
+    assert_eq!(get(&client, "networking.istio.io", "VirtualService", "rng", "numbers-web").await, None);
+    let after: Vec<Value> = vec![
+        get(&client, "apps", "Deployment", "rng", "numbers-api").await.unwrap(),
+        get(&client, "apps", "Deployment", "rng", "numbers-web").await.unwrap(),
+        get(&client, "security.istio.io", "PeerAuthentication", "rng", "default").await.unwrap(),
+    ];
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!(restorable(a), restorable(b), "{} restored exactly", b["metadata"]["name"]);
+    }
+    assert_eq!(after[2]["spec"]["mtls"]["mode"], "PERMISSIVE");
+
+    let journal = cli.run(&["journal", "-o", "json"]).await;
+    let entries: Value = serde_json::from_slice(&journal.stdout).expect("journal prints JSON");
+    assert_eq!(entries[1]["undoes"], entries[0]["id"]);
+    assert_eq!(entries[0]["user"], "sim-admin");
+    assert_eq!(entries[0]["context"], "sim-admin");
+}
+
+fn small_plan(cli: &Cli) {
+    std::fs::write(
+        &cli.plan,
+        "apiVersion: meshdeck.dev/v1alpha1\nkind: Plan\nactions:\n- action: mtls\n  target: ns/bookinfo\n  mode: STRICT\n",
+    )
+    .unwrap();
+}
+
+/// Writes that reached the cluster (dry-runs and access reviews are not writes).
+fn real_writes(h: &SimHandle) -> Vec<String> {
+    h.log
+        .entries()
+        .into_iter()
+        .filter(|e| e.is_mutating() && !e.query.contains("dryRun=All"))
+        .map(|e| format!("{} {} ({})", e.method, e.path, e.user))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refusals_happen_before_any_write() {
+    let h = sim(&["demo"], 50.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(&h, dir.path());
+    small_plan(&cli);
+    let writes_before = real_writes(&h).len();
+
+    // Read-only: the client refuses the write itself.
+    let out = cli.run(&["--read-only", "apply", "--yes"]).await;
+    assert_eq!(code(&out), 2, "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("read-only"), "{}", text(&out.stderr));
+    // The diff still works under --read-only: dry-runs pass.
+    let out = cli.run(&["--read-only", "diff"]).await;
+    assert_eq!(code(&out), 1, "{}", text(&out.stderr));
+
+    // No terminal and no --yes: refused.
+    let out = cli.run(&["apply"]).await;
+    assert_eq!(code(&out), 2);
+    assert!(text(&out.stderr).contains("no terminal to ask on; pass --yes"), "{}", text(&out.stderr));
+
+    // As a viewer: the access review says no before anything is sent.
+    let out = cli.run(&["--context", "sim-viewer", "apply", "--yes"]).await;
+    assert_eq!(code(&out), 2);
+    let err = text(&out.stderr);
+    assert!(err.contains("PeerAuthentication bookinfo/default"), "{err}");
+    assert!(err.contains("forbidden: may not create PeerAuthentication bookinfo/default"), "{err}");
+    assert!(err.contains("RBAC: User \"sim-viewer\""), "{err}");
+    assert!(text(&out.stdout).contains("[FORBIDDEN]"), "{}", text(&out.stdout));
+
+    assert_eq!(cli.journal_files(), 0, "no journal entry for a refused apply");
+    assert_eq!(real_writes(&h)[writes_before..], [] as [String; 0], "no write reached the cluster");
+    assert!(
+        h.log.entries().iter().all(|e| !(e.user == "sim-viewer" && e.is_mutating())),
+        "the viewer's plan was not even dry-run"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_plans_name_the_place() {
+    let h = sim(&["demo"], 50.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(&h, dir.path());
+    let cases = [
+        ("apiVersion: meshdeck.dev/v1alpha1\nkind: Plan\nactions:\n- action: mtls\n  target: [\n", "plan.yaml:6:1:"),
+        ("apiVersion: meshdeck.dev/v1alpha1\nkind: Plan\nactions:\n- action: explode\n  target: ns/rng\n", "explode"),
+        ("apiVersion: meshdeck.dev/v1alpha1\nkind: Plan\nactions:\n- action: mtls\n  mode: STRICT\n", "target"),
+        (
+            "apiVersion: meshdeck.dev/v1alpha1\nkind: Plan\nactions:\n- action: mtls\n  target: ns/nowhere\n  mode: STRICT\n",
+            "nowhere",
+        ),
+    ];
+    for (plan, want) in cases {
+        std::fs::write(&cli.plan, plan).unwrap();
+        let out = cli.run(&["apply", "--yes"]).await;
+        let err = text(&out.stderr);
+        assert_eq!(code(&out), 2, "{plan}: {err}");
+        assert!(err.contains(&cli.plan.display().to_string()), "names the file: {err}");
+        assert!(err.contains(want), "{want}: {err}");
+    }
+    assert_eq!(cli.journal_files(), 0);
+    assert_eq!(real_writes(&h), [] as [String; 0]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_apply_leaves_a_journal_undo_can_use() {
+    use meshdeck::sim::api::faults::Faults;
+    use meshdeck::sim::run::{SimOptions, start};
+    // Slow answers, so the apply can be caught between two writes.
+    let opts = SimOptions {
+        scenarios: vec!["demo".into()],
+        time_scale: 50.0,
+        faults: Faults::parse("latency=300").unwrap(),
+        ..SimOptions::default()
+    };
+    let h = start(opts).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(&h, dir.path());
+    let client = common::client(&h, "sim-admin").await;
+    std::fs::write(
+        &cli.plan,
+        concat!(
+            "apiVersion: meshdeck.dev/v1alpha1\nkind: Plan\nactions:\n",
+            "- action: inject\n  target: ns/legacy\n",
+            "- action: mtls\n  target: ns/bookinfo\n  mode: STRICT\n",
+            "- action: allow\n  target: deploy/bookinfo/productpage-v1\n  from: [ns/istio-system]\n",
+            "- action: allow\n  target: deploy/bookinfo/reviews-v1\n  from: [sa/bookinfo/bookinfo-productpage]\n",
+            "- action: route\n  service: svc/bookinfo/productpage\n  hosts: [bookinfo.example.com]\n  gateway: bookinfo/bookinfo-gateway\n",
+        ),
+    )
+    .unwrap();
+    let ns_before = get(&client, "", "Namespace", "", "legacy").await.unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_meshdeck"))
+        .args(["apply", "--yes", "-f"])
+        .arg(&cli.plan)
+        .env("KUBECONFIG", &cli.kubeconfig)
+        .env("MESHDECK_STATE_DIR", &cli.state)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let journal = cli.state.join("journal");
+    let states = wait_for("an apply between two writes", DEADLINE, || {
+        let journal = journal.clone();
+        async move {
+            let file = std::fs::read_dir(&journal)
+                .ok()?
+                .filter_map(Result::ok)
+                .find(|e| e.path().extension().is_some_and(|x| x == "json"))?;
+            let entry: Value = serde_json::from_slice(&std::fs::read(file.path()).ok()?).ok()?;
+            let states: Vec<String> =
+                entry["items"].as_array()?.iter().map(|i| i["state"].as_str().unwrap_or("").to_string()).collect();
+            (states.iter().any(|s| s == "applied") && states.iter().any(|s| s == "pending")).then_some(states)
+        }
+    })
+    .await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(states.len(), 5, "{states:?}");
+
+    let undo = cli.run(&["undo", "last", "--yes"]).await;
+    assert_eq!(code(&undo), 0, "{}{}", text(&undo.stdout), text(&undo.stderr));
+    let ns_after = get(&client, "", "Namespace", "", "legacy").await.unwrap();
+    assert_eq!(ns_after["metadata"]["labels"], ns_before["metadata"]["labels"]);
+    assert_eq!(get(&client, "security.istio.io", "PeerAuthentication", "bookinfo", "default").await, None);
+    for name in ["productpage-v1-allow", "reviews-v1-allow"] {
+        assert_eq!(get(&client, "security.istio.io", "AuthorizationPolicy", "bookinfo", name).await, None, "{name}");
+    }
+    assert_eq!(get(&client, "networking.istio.io", "VirtualService", "bookinfo", "productpage").await, None);
+}
