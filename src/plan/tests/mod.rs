@@ -1,1 +1,8 @@
-//! Tests of the plan: expansion, undo, preflight, gitops, diff and export, against small hand-built snapshots.
+//! Tests of the plan: expansion, undo, preflight, GitOps ownership, diffs, export and the plan
+//! file, against the demo scenario's objects plus a few hand-built ones.
+
+mod expand;
+mod fixtures;
+mod output;
+mod preflight;
+mod undo;

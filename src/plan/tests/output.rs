@@ -1,0 +1,1 @@
+//! GitOps ownership, diffs, export and the plan file.

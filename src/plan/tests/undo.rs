@@ -1,0 +1,1 @@
+//! The inverse of journal entries, by hand.
