@@ -1,13 +1,14 @@
 //! What the terminal UI needs from the apply engine, as a small trait: compute a preview, apply
 //! a preview, read the journal. The run loop calls it from spawned tasks, never from the render
 //! path; the app state only sees the results as messages. `make_backend` is the one place that
-//! picks the implementation for a connection; until the engine is wired there it answers with
-//! `Unavailable`, which says so instead of pretending.
+//! picks the implementation for a connection: the apply engine, or `Unavailable` (which says
+//! why) when the engine cannot start, e.g. without a directory for its journal.
 
 use crate::cluster::client::Connection;
+use crate::mesh::Snapshot;
 use crate::plan::{JournalEntry, Plan, Preview};
 use futures::future::BoxFuture;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 /// How an apply is run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -59,32 +60,40 @@ impl std::fmt::Display for ApplyError {
 pub trait PlanBackend: Send + Sync {
     /// Expands the plan and dry-runs every object against the API server.
     fn preview(&self, plan: Plan) -> BoxFuture<'static, Result<Preview, String>>;
-    /// Applies exactly what `preview` showed, journaled, in order.
-    fn apply(&self, preview: Preview, options: ApplyOptions) -> BoxFuture<'static, Result<ApplyOutcome, ApplyError>>;
+    /// Applies exactly what `preview` (of `plan`) showed, journaled, in order.
+    fn apply(
+        &self,
+        plan: Plan,
+        preview: Preview,
+        options: ApplyOptions,
+    ) -> BoxFuture<'static, Result<ApplyOutcome, ApplyError>>;
     /// Journal entries, newest first.
     fn journal(&self) -> BoxFuture<'static, Result<Vec<JournalEntry>, String>>;
 }
 
-/// The backend for a connection. The lead wires the engine here
-/// (`apply::Engine::new(client, conn, read_only)` behind this trait).
-pub fn make_backend(client: &kube::Client, conn: &Connection, read_only: bool) -> Arc<dyn PlanBackend> {
-    let _ = (client, conn, read_only);
-    Arc::new(Unavailable)
+/// The backend for a connection: the engine on the connection's client (which refuses writes
+/// itself under `--read-only`), previewing against the UI's live `snapshot`.
+pub fn make_backend(client: &kube::Client, conn: &Connection, snapshot: Arc<RwLock<Snapshot>>) -> Arc<dyn PlanBackend> {
+    match crate::apply::Engine::new(client.clone(), conn.clone(), Default::default()) {
+        Ok(engine) => Arc::new(crate::ui::engine_backend::EngineBackend::new(engine, snapshot)),
+        Err(e) => Arc::new(Unavailable(format!("the apply engine did not start: {e:#}"))),
+    }
 }
 
-/// Answers every request with "not in this build", so the screens still work for staging.
-pub struct Unavailable;
-
-const UNAVAILABLE: &str = "the apply engine is not part of this build: the plan can be staged and saved, not previewed";
+/// Answers every request with why there is no engine, so staging still works.
+pub struct Unavailable(pub String);
 
 impl PlanBackend for Unavailable {
     fn preview(&self, _: Plan) -> BoxFuture<'static, Result<Preview, String>> {
-        Box::pin(async { Err(UNAVAILABLE.to_string()) })
+        let why = self.0.clone();
+        Box::pin(async move { Err(why) })
     }
-    fn apply(&self, _: Preview, _: ApplyOptions) -> BoxFuture<'static, Result<ApplyOutcome, ApplyError>> {
-        Box::pin(async { Err(ApplyError::Failed(UNAVAILABLE.to_string())) })
+    fn apply(&self, _: Plan, _: Preview, _: ApplyOptions) -> BoxFuture<'static, Result<ApplyOutcome, ApplyError>> {
+        let why = self.0.clone();
+        Box::pin(async move { Err(ApplyError::Failed(why)) })
     }
     fn journal(&self) -> BoxFuture<'static, Result<Vec<JournalEntry>, String>> {
-        Box::pin(async { Ok(Vec::new()) })
+        let why = self.0.clone();
+        Box::pin(async move { Err(why) })
     }
 }

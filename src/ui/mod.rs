@@ -5,6 +5,7 @@
 pub mod app;
 pub mod backend;
 pub mod config_file;
+pub mod engine_backend;
 pub mod highlight;
 pub mod intent;
 pub mod keymap;

@@ -4,7 +4,7 @@
 //! watchers and the derivation run on their own tasks, and the plan's previews and applies run
 //! as spawned tasks (`tasks.rs`) whose results come back on a channel.
 
-use crate::cluster::client::{Connection, connect, contexts};
+use crate::cluster::client::{Connection, connect_with, contexts};
 use crate::cluster::live::{Derived, Live};
 use crate::config::{self, Env, Paths};
 use crate::mesh::MeshView;
@@ -41,9 +41,9 @@ struct Session {
 }
 
 async fn open(args: &RunArgs, context: Option<&str>) -> anyhow::Result<Session> {
-    let (client, conn) = connect(args.kubeconfig.as_deref(), context).await?;
-    let backend = make_backend(&client, &conn, args.read_only);
-    let live = Live::start(client, conn.context.clone());
+    let (client, conn) = connect_with(args.kubeconfig.as_deref(), context, args.read_only).await?;
+    let live = Live::start(client.clone(), conn.context.clone());
+    let backend = make_backend(&client, &conn, live.snapshot());
     Ok(Session { live, conn, backend })
 }
 
@@ -172,7 +172,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
                     }
                 }
                 Effect::Preview { plan, generation } => tasks.preview(session.backend.clone(), plan, generation),
-                Effect::Apply { preview, options } => tasks.apply(session.backend.clone(), preview, options),
+                Effect::Apply { plan, preview, options } => {
+                    tasks.apply(session.backend.clone(), plan, preview, options)
+                }
                 Effect::LoadJournal => tasks.journal(session.backend.clone()),
                 Effect::ExternalEdit { target, text } => {
                     // crossterm's reader must not take the editor's keys: drop it, make a new one.

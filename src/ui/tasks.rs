@@ -37,10 +37,10 @@ impl Tasks {
         });
     }
 
-    pub fn apply(&self, backend: Arc<dyn PlanBackend>, preview: Preview, options: ApplyOptions) {
+    pub fn apply(&self, backend: Arc<dyn PlanBackend>, plan: Plan, preview: Preview, options: ApplyOptions) {
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let _ = tx.send(TaskResult::Applied(backend.apply(preview, options).await));
+            let _ = tx.send(TaskResult::Applied(backend.apply(plan, preview, options).await));
         });
     }
 

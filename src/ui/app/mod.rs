@@ -68,8 +68,9 @@ pub enum Effect {
         plan: Plan,
         generation: u64,
     },
-    /// Apply exactly this preview.
+    /// Apply exactly this preview of this plan.
     Apply {
+        plan: Plan,
         preview: Preview,
         options: ApplyOptions,
     },

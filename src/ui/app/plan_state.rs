@@ -261,7 +261,7 @@ impl App {
                 let preview = preview.clone();
                 self.plan.rollout = Some(Rollout { restarts: preview.restarts.clone(), outcome: None });
                 self.go(Screen::Rollout);
-                return vec![Effect::Apply { preview, options }];
+                return vec![Effect::Apply { plan: self.plan.plan.clone(), preview, options }];
             }
             Intent::Quit => return vec![Effect::Quit],
             _ => {}

@@ -345,6 +345,7 @@ fn apply_confirms_takes_over_conflicts_only_when_asked_and_handles_a_changed_obj
     assert_eq!(
         effects,
         vec![Effect::Apply {
+            plan: migration_plan(),
             preview: migration_preview(),
             options: crate::ui::backend::ApplyOptions { force_conflicts: true }
         }]
