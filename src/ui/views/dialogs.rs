@@ -121,7 +121,13 @@ pub fn confirm(app: &App, c: &Confirm, theme: &Theme, area: Rect, buf: &mut Buff
             buf,
             inner,
             &mut y,
-            &Line::styled(format!("⚠ {n} objects are forbidden or invalid: the apply stops there"), theme.warn),
+            &Line::styled(
+                format!(
+                    "⚠ {n} {} forbidden or invalid: the apply stops there",
+                    if n == 1 { "object is" } else { "objects are" }
+                ),
+                theme.warn,
+            ),
         );
     }
     if c.conflicts > 0 {
@@ -129,7 +135,14 @@ pub fn confirm(app: &App, c: &Confirm, theme: &Theme, area: Rect, buf: &mut Buff
             buf,
             inner,
             &mut y,
-            &Line::styled(format!("⚠ {} objects have fields other managers own.", c.conflicts), theme.warn),
+            &Line::styled(
+                format!(
+                    "⚠ {} {} fields other managers own.",
+                    c.conflicts,
+                    if c.conflicts == 1 { "object has" } else { "objects have" }
+                ),
+                theme.warn,
+            ),
         );
         let mark = if c.take_over { "[x]" } else { "[ ]" };
         put(

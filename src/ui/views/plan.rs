@@ -194,9 +194,11 @@ pub fn render(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         let top = (rows + 1 + summary.len().min(4) as u16 + 1).min(area.height * 45 / 100).max(4).min(area.height);
         (Rect { height: top, ..area }, Rect { y: area.y + top, height: area.height - top, ..area })
     };
+    // The list takes what its rows need, the summary and findings follow right under it.
     let wanted = (summary.len() as u16).min(left.height.saturating_sub(3) / 2).max(1);
-    let list_area = Rect { height: left.height.saturating_sub(wanted + 1), ..left };
-    let sum_area = Rect { y: left.y + list_area.height + 1, height: left.height - list_area.height - 1, ..left };
+    let list_h = (rows + 1).max(2).min(left.height.saturating_sub(wanted + 1));
+    let list_area = Rect { height: list_h, ..left };
+    let sum_area = Rect { y: left.y + list_h + 1, height: left.height.saturating_sub(list_h + 1), ..left };
     list(app, theme, list_area, buf);
     for (i, line) in summary.iter().take(usize::from(sum_area.height)).enumerate() {
         buf.set_line(sum_area.x, sum_area.y + i as u16, line, sum_area.width);
