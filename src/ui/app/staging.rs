@@ -44,17 +44,6 @@ impl App {
         out
     }
 
-    /// The default ingress gateway as NS/NAME: the first gateway workload the control plane
-    /// lists, which the operator can change in the form.
-    fn default_gateway(&self) -> String {
-        let gws = &self.view.control_plane.gateways;
-        gws.iter()
-            .find(|g| g.name.contains("ingress"))
-            .or(gws.first())
-            .map(|g| format!("{}/{}", g.namespace, g.name))
-            .unwrap_or_default()
-    }
-
     /// A staging key pressed on a row.
     pub(crate) fn stage_from_row(&mut self, intent: Intent) -> Vec<Effect> {
         let target = match self.row_target() {
@@ -110,7 +99,7 @@ impl App {
                     vec![
                         Field::choice("service", "←/→: the workload's Services", w.services.clone()),
                         Field::text("hosts", "rng.example.com, comma-separated", ""),
-                        Field::text("gateway", "NS/NAME of the Gateway", &self.default_gateway()),
+                        Field::text("gateway", "NS/NAME of an Istio Gateway", ""),
                         Field::text("export to", "namespaces, . or * (empty: all)", ""),
                     ],
                 )
