@@ -91,7 +91,7 @@ pub fn form(f: &Form, theme: &Theme, area: Rect, buf: &mut Buffer) -> Option<Pos
 }
 
 pub fn confirm(app: &App, c: &Confirm, theme: &Theme, area: Rect, buf: &mut Buffer) -> Option<Position> {
-    let Some((preview, _)) = app.plan.ready() else { return None };
+    let (preview, _) = app.plan.ready()?;
     let s = preview.summary;
     let title = format!("Apply to {}?", app.sync.context);
     let inner = boxed(centred(area, 72, 13), &title, theme, buf);

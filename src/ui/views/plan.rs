@@ -174,13 +174,8 @@ fn diff_pane(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     }
     head.push(Line::default());
     let skip = usize::from(p.diff_scroll);
-    let mut y = inner.y;
-    for line in head.iter().chain(body.iter().skip(skip)) {
-        if y >= inner.bottom() {
-            break;
-        }
+    for (y, line) in (inner.y..inner.bottom()).zip(head.iter().chain(body.iter().skip(skip))) {
         buf.set_line(inner.x, y, line, inner.width);
-        y += 1;
     }
 }
 
