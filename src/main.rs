@@ -107,6 +107,8 @@ async fn run_demo(args: DemoArgs, global: GlobalArgs) -> anyhow::Result<()> {
         kubeconfig: Some(handle.kubeconfig_path.clone()),
         context: Some("sim-admin".into()),
         namespace: global.namespace,
+        read_only: global.read_only,
+        plan_file: Some(meshdeck::plan::DEFAULT_PLAN_FILE.into()),
     };
     let result = meshdeck::ui::run::run(ui).await;
     drop(handle);
@@ -118,6 +120,8 @@ async fn run_ui(global: GlobalArgs) -> anyhow::Result<()> {
         kubeconfig: global.kubeconfig,
         context: global.context,
         namespace: global.namespace,
+        read_only: global.read_only,
+        plan_file: Some(meshdeck::plan::DEFAULT_PLAN_FILE.into()),
     };
     meshdeck::ui::run::run(ui).await
 }

@@ -52,12 +52,26 @@ pub enum Intent {
     /// Edit the staged YAML in $EDITOR.
     EditStaged,
     ApplyPlan,
+    /// On the journal screen: stage the undo of the selected entry; elsewhere: open the journal.
     UndoLast,
+    /// Remove the selected staged action from the plan.
+    DeleteStaged,
+    /// Open the plan screen: staged actions and their preview.
+    OpenPlan,
+    /// Open the journal of past applies.
+    OpenJournal,
+    /// Move to the next or previous field of a form.
+    NextField,
+    PrevField,
+    /// In the apply confirmation: take over fields other managers own (forced apply).
+    TakeOver,
+    /// Save the object in the editor.
+    Save,
 }
 
 impl Intent {
     /// Every intent, in declaration order.
-    pub const ALL: [Intent; 35] = [
+    pub const ALL: [Intent; 42] = [
         Intent::Quit,
         Intent::ToggleHelp,
         Intent::CommandLine,
@@ -93,6 +107,13 @@ impl Intent {
         Intent::EditStaged,
         Intent::ApplyPlan,
         Intent::UndoLast,
+        Intent::DeleteStaged,
+        Intent::OpenPlan,
+        Intent::OpenJournal,
+        Intent::NextField,
+        Intent::PrevField,
+        Intent::TakeOver,
+        Intent::Save,
     ];
 
     /// The intent a keymap `run` value names.

@@ -37,13 +37,32 @@ pub enum Mode {
     Command,
     /// Typing into the `/` filter line.
     Filter,
-    /// The staged plan's YAML diff.
+    /// The plan screen: staged actions, their preview and diffs.
     Preview,
+    /// A staging form: typing into its fields.
+    Form,
+    /// The apply confirmation dialog.
+    Confirm,
+    /// The in-app YAML editor: every key without a binding edits the text.
+    Editor,
+    /// The journal of past applies.
+    Journal,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 7] =
-        [Mode::Global, Mode::Table, Mode::Detail, Mode::Help, Mode::Command, Mode::Filter, Mode::Preview];
+    pub const ALL: [Mode; 11] = [
+        Mode::Global,
+        Mode::Table,
+        Mode::Detail,
+        Mode::Help,
+        Mode::Command,
+        Mode::Filter,
+        Mode::Preview,
+        Mode::Form,
+        Mode::Confirm,
+        Mode::Editor,
+        Mode::Journal,
+    ];
 
     /// The section name in keymap files.
     pub fn name(self) -> &'static str {
@@ -55,6 +74,10 @@ impl Mode {
             Mode::Command => "command",
             Mode::Filter => "filter",
             Mode::Preview => "preview",
+            Mode::Form => "form",
+            Mode::Confirm => "confirm",
+            Mode::Editor => "editor",
+            Mode::Journal => "journal",
         }
     }
 
@@ -67,14 +90,18 @@ impl Mode {
             Mode::Help => "Help",
             Mode::Command => "Command line",
             Mode::Filter => "Filter",
-            Mode::Preview => "Plan preview",
+            Mode::Preview => "Plan and preview",
+            Mode::Form => "Staging form",
+            Mode::Confirm => "Apply confirmation",
+            Mode::Editor => "YAML editor",
+            Mode::Journal => "Journal",
         }
     }
 
     /// In modes where the user types text, plain characters belong to the text: only keys with
     /// Ctrl or Alt fall through to [global].
     pub fn is_text_input(self) -> bool {
-        matches!(self, Mode::Command | Mode::Filter)
+        matches!(self, Mode::Command | Mode::Filter | Mode::Form | Mode::Confirm | Mode::Editor)
     }
 
     fn from_name(name: &str) -> Option<Mode> {
@@ -92,7 +119,7 @@ pub struct Binding {
 /// Bindings per mode, in file order (bundled first, user additions after).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Keymap {
-    modes: [Vec<Binding>; 7],
+    modes: [Vec<Binding>; 11],
 }
 
 /// What a key press amounts to.
@@ -194,6 +221,10 @@ impl Keymap {
     fn lookup(&self, seq: &[Key], mode: Mode) -> Hit {
         for m in [mode, Mode::Global] {
             if m == Mode::Global && mode.is_text_input() && !seq[0].has_command_modifier() {
+                continue;
+            }
+            // The editor owns its Ctrl keys (undo, word moves); only [editor] bindings apply.
+            if m == Mode::Global && mode == Mode::Editor {
                 continue;
             }
             let bindings = self.bindings(m);

@@ -3,12 +3,16 @@
 //! the run loop build on it; nothing here performs cluster IO.
 
 pub mod app;
+pub mod backend;
 pub mod config_file;
+pub mod engine_backend;
+pub mod highlight;
 pub mod intent;
 pub mod keymap;
 pub mod keys;
 pub mod logging;
 pub mod run;
+pub mod tasks;
 pub mod terminal;
 pub mod theme;
 pub mod views;

@@ -1,15 +1,18 @@
 //! The one loop of the terminal UI: it waits on input, new mesh views, quit signals and (only
 //! while data is stale) a one-second clock; drains everything ready, updates the app state,
 //! and draws once, only when something visible changed. It never waits on the network: the
-//! watchers and the derivation run on their own tasks.
+//! watchers and the derivation run on their own tasks, and the plan's previews and applies run
+//! as spawned tasks (`tasks.rs`) whose results come back on a channel.
 
-use crate::cluster::client::{Connection, connect, contexts};
+use crate::cluster::client::{Connection, connect_with, contexts};
 use crate::cluster::live::{Derived, Live};
 use crate::config::{self, Env, Paths};
 use crate::mesh::MeshView;
-use crate::ui::app::{App, Effect, SyncInfo};
+use crate::ui::app::{App, Effect, SyncInfo, TaskResult};
+use crate::ui::backend::{PlanBackend, make_backend};
 use crate::ui::intent::Intent;
 use crate::ui::keymap::{Keymap, Pending, Resolution};
+use crate::ui::tasks::{Tasks, load_plan, save_plan};
 use crate::ui::terminal::{QuitSignals, Tui};
 use crate::ui::widgets::notice::Notice;
 use crate::ui::{logging, views};
@@ -24,17 +27,24 @@ pub struct RunArgs {
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
     pub namespace: Option<String>,
+    /// `--read-only`: the UI stages but never applies (the engine refuses writes as well).
+    pub read_only: bool,
+    /// Where the staged plan is kept (`meshdeck-plan.yaml` in the current directory, shared
+    /// with the headless commands); `None` keeps it in memory only.
+    pub plan_file: Option<PathBuf>,
 }
 
 struct Session {
     live: Live,
     conn: Connection,
+    backend: Arc<dyn PlanBackend>,
 }
 
 async fn open(args: &RunArgs, context: Option<&str>) -> anyhow::Result<Session> {
-    let (client, conn) = connect(args.kubeconfig.as_deref(), context).await?;
-    let live = Live::start(client, conn.context.clone());
-    Ok(Session { live, conn })
+    let (client, conn) = connect_with(args.kubeconfig.as_deref(), context, args.read_only).await?;
+    let live = Live::start(client.clone(), conn.context.clone());
+    let backend = make_backend(&client, &conn, live.snapshot());
+    Ok(Session { live, conn, backend })
 }
 
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
@@ -63,7 +73,20 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     for w in &cfg.warnings {
         app.notices.push(Notice::from(w));
     }
+    app.read_only = args.read_only;
+    app.external_editor = ["VISUAL", "EDITOR"].iter().any(|v| std::env::var(v).is_ok_and(|e| !e.trim().is_empty()));
+    app.plan.file = args.plan_file.clone();
+    if let Some(path) = &args.plan_file {
+        match load_plan(path) {
+            Ok(plan) => app.plan.plan = plan,
+            Err(e) => {
+                app.notices.push(Notice::warn(format!("the plan file was not read and will not be overwritten: {e}")));
+                app.plan.file_error = Some(e);
+            }
+        }
+    }
     set_sync(&mut app, &session);
+    let mut tasks = Tasks::new(cfg.theme.clone());
 
     let mut tui = Tui::enter()?;
     let mut signals = QuitSignals::new()?;
@@ -112,13 +135,18 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
                     dirty = true;
                 }
             }
+            Some(result) = tasks.rx.recv() => {
+                effects.extend(app.on_task(result));
+                dirty = true;
+            }
             _ = signals.recv() => break,
             _ = tokio::time::sleep(Duration::from_secs(1)), if stale => {
                 set_sync(&mut app, &session);
                 dirty = true;
             }
         }
-        for e in effects {
+        let mut queue = std::collections::VecDeque::from(effects);
+        while let Some(e) = queue.pop_front() {
             match e {
                 Effect::Quit => {
                     tui.leave()?;
@@ -138,6 +166,23 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
                     }
                     Err(err) => app.notice(format!("cannot switch to {name}: {err:#}")),
                 },
+                Effect::SavePlan(plan) => {
+                    if let Some(path) = &args.plan_file {
+                        queue.extend(app.on_task(TaskResult::PlanSaved(save_plan(path, &plan))));
+                    }
+                }
+                Effect::Preview { plan, generation } => tasks.preview(session.backend.clone(), plan, generation),
+                Effect::Apply { plan, preview, options } => {
+                    tasks.apply(session.backend.clone(), plan, preview, options)
+                }
+                Effect::LoadJournal => tasks.journal(session.backend.clone()),
+                Effect::ExternalEdit { target, text } => {
+                    // crossterm's reader must not take the editor's keys: drop it, make a new one.
+                    drop(events);
+                    let result = external_edit(&mut tui, &target, &text);
+                    events = EventStream::new();
+                    queue.extend(app.on_task(TaskResult::Edited { target, result }));
+                }
             }
             dirty = true;
         }
@@ -173,20 +218,9 @@ fn handle_event(
                 true
             }
             Resolution::Pending => true,
-            Resolution::Unbound => {
-                if app.mode.is_text_input() && app.input.edit(&k) {
-                    app.filter_typed();
-                    true
-                } else {
-                    false
-                }
-            }
+            Resolution::Unbound => app.mode.is_text_input() && app.text_key(&k),
         },
-        Event::Paste(text) if app.mode.is_text_input() => {
-            app.input.insert_str(&text);
-            app.filter_typed();
-            true
-        }
+        Event::Paste(text) if app.mode.is_text_input() => app.paste(&text),
         Event::Mouse(m) => match m.kind {
             MouseEventKind::ScrollDown => {
                 effects.extend(app.update(Intent::Down));
@@ -216,4 +250,30 @@ fn handle_event(
         Event::Resize(..) => true,
         _ => false,
     }
+}
+
+/// Opens `text` in $VISUAL/$EDITOR on a temporary file, with the terminal handed over, and
+/// returns what was saved.
+fn external_edit(tui: &mut Tui, target: &crate::plan::ObjRef, text: &str) -> Result<String, String> {
+    let dir = tempfile_dir()?;
+    let file = dir.join(format!("{}-{}.yaml", target.kind.to_lowercase(), target.name));
+    std::fs::write(&file, text).map_err(|e| format!("{}: {e}", file.display()))?;
+    let visual = std::env::var("VISUAL").ok();
+    let editor = std::env::var("EDITOR").ok();
+    let mut cmd = crate::ui::terminal::editor_command(visual.as_deref(), editor.as_deref(), &file);
+    let status = tui.run_foreground(&mut cmd).map_err(|e| format!("{cmd:?}: {e}"));
+    let result = match status {
+        Ok(s) if s.success() => std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display())),
+        Ok(s) => Err(format!("the editor exited with {s}; the staged object is unchanged")),
+        Err(e) => Err(e),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+/// A fresh private directory for one edit.
+fn tempfile_dir() -> Result<PathBuf, String> {
+    let dir = std::env::temp_dir().join(format!("meshdeck-edit-{}-{}", std::process::id(), rand::random::<u32>()));
+    std::fs::create_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
 }

@@ -2,16 +2,27 @@
 //! intent or event and returns effects for the run loop to carry out; it never draws and
 //! never touches the network, so every behaviour here is testable without a terminal.
 
+mod commands;
+mod editor;
+pub mod form;
+mod plan_screen;
+pub mod plan_state;
 mod rows;
+mod staging;
 
+pub use editor::{Editor, check_edit};
+pub use plan_state::{Confirm, PlanRow, PlanSession, PreviewState, Rollout, TaskResult};
 pub use rows::{Rows, SortKey};
 
 use crate::mesh::MeshView;
+use crate::plan::{ObjRef, Plan, Preview};
+use crate::ui::backend::ApplyOptions;
 use crate::ui::intent::Intent;
 use crate::ui::keymap::Mode;
 use crate::ui::widgets::input::InputLine;
 use crate::ui::widgets::notice::{Level, Notice, Notices};
 use crate::ui::widgets::table::Window;
+use form::Form;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +30,11 @@ pub enum Screen {
     Namespaces,
     Workloads,
     ControlPlane,
+    /// The staged actions, their preview and the selected object's diff.
+    Plan,
+    Journal,
+    /// An apply's progress and result.
+    Rollout,
 }
 
 impl Screen {
@@ -27,16 +43,43 @@ impl Screen {
             Screen::Namespaces => "Namespaces",
             Screen::Workloads => "Workloads",
             Screen::ControlPlane => "Control plane",
+            Screen::Plan => "Plan",
+            Screen::Journal => "Journal",
+            Screen::Rollout => "Apply",
         }
+    }
+
+    /// The screens of the plan workflow, which keep their own lists.
+    pub fn is_plan_side(self) -> bool {
+        matches!(self, Screen::Plan | Screen::Journal | Screen::Rollout)
     }
 }
 
 /// What the run loop must do after an update.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Quit,
     SwitchContext(String),
     Relist,
+    /// Write the plan file.
+    SavePlan(Plan),
+    /// Compute the preview of `plan` (version `generation`) off the render path.
+    Preview {
+        plan: Plan,
+        generation: u64,
+    },
+    /// Apply exactly this preview of this plan.
+    Apply {
+        plan: Plan,
+        preview: Preview,
+        options: ApplyOptions,
+    },
+    LoadJournal,
+    /// Open `text` in $EDITOR; the result comes back as `TaskResult::Edited`.
+    ExternalEdit {
+        target: ObjRef,
+        text: String,
+    },
 }
 
 /// Facts about the connection and data freshness for the status bar.
@@ -58,7 +101,7 @@ pub struct App {
     pub mode: Mode,
     pub view: Arc<MeshView>,
     pub rows: Rows,
-    pub windows: [Window; 3],
+    pub windows: [Window; 4],
     /// Rows of data the current table shows; set by the run loop from the layout.
     pub page: usize,
     pub detail_open: bool,
@@ -69,6 +112,21 @@ pub struct App {
     pub notices: Notices,
     pub sync: SyncInfo,
     pub contexts: Vec<String>,
+    pub plan: PlanSession,
+    /// The open staging form.
+    pub form: Option<Form>,
+    /// `--read-only`: staging works, apply says no.
+    pub read_only: bool,
+    /// $VISUAL or $EDITOR is set: `e` opens it instead of the in-app editor.
+    pub external_editor: bool,
+    /// The current time, RFC 3339 UTC, for `restartedAt` stamps (fixed in tests).
+    pub now: fn() -> String,
+}
+
+/// Now, RFC 3339 UTC to the second.
+pub fn utc_now() -> String {
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 fn slot(s: Screen) -> usize {
@@ -76,6 +134,9 @@ fn slot(s: Screen) -> usize {
         Screen::Namespaces => 0,
         Screen::Workloads => 1,
         Screen::ControlPlane => 2,
+        // The plan-side screens keep their selection in `PlanSession`; this slot absorbs the
+        // shared movement handling so it never moves a list screen's selection.
+        Screen::Plan | Screen::Journal | Screen::Rollout => 3,
     }
 }
 
@@ -88,7 +149,7 @@ impl App {
             mode: Mode::Table,
             rows: Rows::default(),
             view,
-            windows: [Window::default(); 3],
+            windows: [Window::default(); 4],
             page: 10,
             detail_open: false,
             help_scroll: 0,
@@ -98,6 +159,11 @@ impl App {
             notices: Notices::default(),
             sync: SyncInfo::default(),
             contexts: Vec::new(),
+            plan: PlanSession::default(),
+            form: None,
+            read_only: false,
+            external_editor: false,
+            now: utc_now,
         };
         app.refresh_rows();
         app
@@ -152,6 +218,7 @@ impl App {
             Screen::ControlPlane => {
                 self.view.control_plane.revisions.get(i).map(|r| r.name.clone()).unwrap_or_default()
             }
+            Screen::Plan | Screen::Journal | Screen::Rollout => String::new(),
         }
     }
 
@@ -179,6 +246,7 @@ impl App {
         }
         self.screen = screen;
         self.detail_open = false;
+        self.mode = self.rest_mode();
         self.refresh_rows();
     }
 
@@ -190,9 +258,12 @@ impl App {
     pub fn update(&mut self, intent: Intent) -> Vec<Effect> {
         match self.mode {
             Mode::Command | Mode::Filter => return self.update_input(intent),
+            Mode::Form => return self.update_form(intent),
+            Mode::Confirm => return self.update_confirm(intent),
+            Mode::Editor => return self.update_editor(intent),
             Mode::Help => {
                 match intent {
-                    Intent::ToggleHelp | Intent::Back => self.mode = Mode::Table,
+                    Intent::ToggleHelp | Intent::Back => self.mode = self.rest_mode(),
                     Intent::Quit => return vec![Effect::Quit],
                     Intent::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
                     Intent::Down => self.help_scroll = self.help_scroll.saturating_add(1),
@@ -203,6 +274,14 @@ impl App {
                 return vec![];
             }
             _ => {}
+        }
+        if self.screen.is_plan_side() {
+            if let Some(effects) = self.update_plan_screens(intent) {
+                return effects;
+            }
+            if matches!(intent, Intent::NextSortColumn | Intent::ReverseSort) {
+                return vec![];
+            }
         }
         let len = self.current_rows().len();
         let page = self.page;
@@ -249,6 +328,7 @@ impl App {
                     self.detail_open = !self.detail_open;
                     self.mode = if self.detail_open { Mode::Detail } else { Mode::Table };
                 }
+                Screen::Plan | Screen::Journal | Screen::Rollout => {}
             },
             Intent::GotoNamespaces => self.go(Screen::Namespaces),
             Intent::GotoWorkloads => self.go(Screen::Workloads),
@@ -274,11 +354,18 @@ impl App {
             | Intent::StageMtls
             | Intent::StageAllow
             | Intent::StageRoute
-            | Intent::StageRevision
-            | Intent::OpenPreview
-            | Intent::EditStaged
-            | Intent::ApplyPlan
-            | Intent::UndoLast => self.notice("staging changes is not available in this build; the view is read-only"),
+            | Intent::StageRevision => return self.stage_from_row(intent),
+            Intent::OpenPreview | Intent::OpenPlan => return self.open_plan(),
+            Intent::OpenJournal => return self.open_journal(),
+            Intent::UndoLast => return self.undo_from_elsewhere(),
+            Intent::EditStaged | Intent::DeleteStaged => {
+                self.notice("open the plan (p) and select what to edit or remove")
+            }
+            Intent::ApplyPlan => {
+                let effects = self.open_plan();
+                self.notice("review the preview, then press A here to apply");
+                return effects;
+            }
             _ => {}
         }
         vec![]
@@ -291,12 +378,12 @@ impl App {
                     self.filter.clear();
                     self.refresh_rows();
                 }
-                self.mode = if self.detail_open { Mode::Detail } else { Mode::Table };
+                self.mode = self.rest_mode();
             }
             Intent::Submit => {
                 let text = self.input.text().trim().to_string();
                 let was = self.mode;
-                self.mode = if self.detail_open { Mode::Detail } else { Mode::Table };
+                self.mode = self.rest_mode();
                 if was == Mode::Filter {
                     self.filter = text;
                     self.refresh_rows();
@@ -306,7 +393,7 @@ impl App {
             }
             Intent::Complete if self.mode == Mode::Command => {
                 let text = self.input.text().to_string();
-                if let Some(done) = complete(&text, &self.contexts, &self.view) {
+                if let Some(done) = commands::complete(&text, &self.contexts, &self.view) {
                     self.input.set(&done);
                 }
             }
@@ -323,69 +410,11 @@ impl App {
             self.refresh_rows();
         }
     }
-
-    /// `:ns`, `:wl [NS]`, `:cp`, `:ctx NAME`, `:q`.
-    pub fn run_command(&mut self, text: &str) -> Vec<Effect> {
-        let mut words = text.split_whitespace();
-        let cmd = words.next().unwrap_or("");
-        let arg = words.next();
-        match cmd {
-            "" => {}
-            "q" | "quit" | "q!" => return vec![Effect::Quit],
-            "ns" | "namespaces" | "namespace" => {
-                self.namespace = None;
-                self.go(Screen::Namespaces);
-            }
-            "wl" | "workloads" | "deploy" | "workload" => {
-                match arg {
-                    Some("all" | "-A") => self.namespace = None,
-                    Some(ns) if self.view.namespaces.iter().any(|n| n.name == ns) => {
-                        self.namespace = Some(ns.to_string())
-                    }
-                    Some(ns) => {
-                        self.notice(format!("no namespace {ns:?}"));
-                        return vec![];
-                    }
-                    None => {}
-                }
-                self.go(Screen::Workloads);
-            }
-            "cp" | "controlplane" | "control-plane" | "rev" | "revisions" => self.go(Screen::ControlPlane),
-            "ctx" | "context" => match arg {
-                Some(name) if self.contexts.is_empty() || self.contexts.iter().any(|c| c == name) => {
-                    return vec![Effect::SwitchContext(name.to_string())];
-                }
-                Some(name) => {
-                    self.notice(format!("no context {name:?} in the kubeconfig ({})", self.contexts.join(", ")))
-                }
-                None => self.notice(format!("contexts: {}", self.contexts.join(", "))),
-            },
-            "help" => self.mode = Mode::Help,
-            other => self.notice(format!("unknown command :{other} (try :ns, :wl [NS], :cp, :ctx NAME, :q)")),
-        }
-        vec![]
-    }
 }
 
-/// Completes the last word of a command line from commands, namespaces or contexts.
-fn complete(text: &str, contexts: &[String], view: &MeshView) -> Option<String> {
-    let (head, last) = match text.rsplit_once(' ') {
-        Some((h, l)) => (format!("{h} "), l),
-        None => (String::new(), text),
-    };
-    let candidates: Vec<String> = if head.is_empty() {
-        ["ns", "wl", "cp", "ctx", "q"].iter().map(|s| s.to_string()).collect()
-    } else if head.trim() == "ctx" {
-        contexts.to_vec()
-    } else {
-        view.namespaces.iter().map(|n| n.name.clone()).collect()
-    };
-    let matches: Vec<&String> = candidates.iter().filter(|c| c.starts_with(last)).collect();
-    match matches.as_slice() {
-        [one] => Some(format!("{head}{one}")),
-        _ => None,
-    }
-}
-
+#[cfg(test)]
+mod plan_tests;
+#[cfg(test)]
+pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;

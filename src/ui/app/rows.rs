@@ -25,6 +25,7 @@ pub fn columns(screen: Screen) -> usize {
         Screen::Namespaces => 6,
         Screen::Workloads => 9,
         Screen::ControlPlane => 5,
+        Screen::Plan | Screen::Journal | Screen::Rollout => 1,
     }
 }
 
@@ -42,6 +43,7 @@ impl Rows {
             Screen::Namespaces => &self.namespaces,
             Screen::Workloads => &self.workloads,
             Screen::ControlPlane => &self.revisions,
+            Screen::Plan | Screen::Journal | Screen::Rollout => &[],
         }
     }
 

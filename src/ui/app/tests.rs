@@ -19,6 +19,7 @@ fn names(app: &App) -> Vec<String> {
             Screen::Namespaces => app.view.namespaces[i].name.clone(),
             Screen::Workloads => format!("{}/{}", app.view.workloads[i].namespace, app.view.workloads[i].name),
             Screen::ControlPlane => app.view.control_plane.revisions[i].name.clone(),
+            Screen::Plan | Screen::Journal | Screen::Rollout => String::new(),
         })
         .collect()
 }

@@ -141,7 +141,22 @@ fn shadowing_a_chord_warns_from_both_sides() {
 fn help_groups_keys_that_do_the_same_thing() {
     let sections = help_sections(&vim());
     let titles: Vec<&str> = sections.iter().map(|(t, _)| t.as_str()).collect();
-    assert_eq!(titles, ["Everywhere", "Lists", "Details", "Help", "Command line", "Filter", "Plan preview"]);
+    assert_eq!(
+        titles,
+        [
+            "Everywhere",
+            "Lists",
+            "Details",
+            "Help",
+            "Command line",
+            "Filter",
+            "Plan and preview",
+            "Staging form",
+            "Apply confirmation",
+            "YAML editor",
+            "Journal"
+        ]
+    );
     let global = &sections[0].1;
     let row = |desc: &str| global.iter().find(|(_, d)| d == desc).map(|(k, _)| k.as_str());
     assert_eq!(row("Quit"), Some("q, <C-c>"));

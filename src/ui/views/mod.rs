@@ -3,7 +3,10 @@
 
 mod control_plane;
 mod detail;
+mod dialogs;
+mod journal;
 mod namespaces;
+mod plan;
 mod workloads;
 
 #[cfg(test)]
@@ -41,7 +44,7 @@ pub fn layout(area: Rect, app: &App) -> Areas {
     let status = Rect { y: area.y + h.saturating_sub(1), height: 1.min(h), ..area };
     let line = Rect { y: area.y + h.saturating_sub(2), height: u16::from(h >= 3), ..area };
     let body = Rect { y: area.y + 1, height: h.saturating_sub(3), ..area };
-    let has_detail = app.screen != Screen::Namespaces;
+    let has_detail = !matches!(app.screen, Screen::Namespaces) && !app.screen.is_plan_side();
     if has_detail && area.width >= SIDE_BY_SIDE {
         let left = area.width * 55 / 100;
         let table = Rect { width: left, ..body };
@@ -72,6 +75,9 @@ pub fn render(
             Screen::Namespaces => namespaces::render(app, view, theme, a.table, buf),
             Screen::Workloads => workloads::render(app, view, theme, a.table, buf),
             Screen::ControlPlane => control_plane::render(app, view, theme, a.table, buf),
+            Screen::Plan => plan::render(app, theme, a.table, buf),
+            Screen::Journal => journal::render_journal(app, theme, a.table, buf),
+            Screen::Rollout => journal::render_rollout(app, view, theme, a.table, buf),
         }
     }
     if let Some(d) = a.detail {
@@ -91,9 +97,28 @@ pub fn render(
         stale: app.sync.stale,
         pending_keys: "",
         warnings,
-        staged: 0,
+        staged: app.plan.plan.actions.len(),
     }
     .render(a.status, buf, theme);
+    let body = Rect { y: area.y + 1, height: area.height.saturating_sub(3), ..area };
+    match app.mode {
+        Mode::Form => {
+            if let Some(f) = &app.form {
+                cursor = dialogs::form(f, theme, body, buf);
+            }
+        }
+        Mode::Confirm => {
+            if let Some(c) = &app.plan.confirm {
+                cursor = dialogs::confirm(app, c, theme, body, buf);
+            }
+        }
+        Mode::Editor => {
+            if let Some(ed) = &app.plan.editor {
+                dialogs::editor(ed, theme, body, buf);
+            }
+        }
+        _ => {}
+    }
     if app.mode == Mode::Help {
         let sections = help_sections(keymap);
         HelpOverlay { sections: &sections, scroll: usize::from(app.help_scroll) }.render(area, buf, theme);
@@ -110,7 +135,12 @@ fn title_line(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
         (Screen::Workloads, None) => " · all namespaces".into(),
         _ => String::new(),
     };
-    let count = app.current_rows().len();
+    let count = match app.screen {
+        Screen::Plan => app.plan.plan.actions.len(),
+        Screen::Journal => app.plan.journal.entries.len(),
+        Screen::Rollout => app.plan.rollout.as_ref().map_or(0, |r| r.restarts.len()),
+        _ => app.current_rows().len(),
+    };
     let mut spans = vec![
         Span::styled(" meshdeck ", theme.title),
         Span::styled(format!("{}{scope}", app.screen.title()), theme.accent),
@@ -119,7 +149,13 @@ fn title_line(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     if !app.filter.is_empty() {
         spans.push(Span::styled(format!("  /{}", app.filter), theme.warn));
     }
-    spans.push(Span::styled("   ? help  : command  / filter", theme.muted));
+    let hint = match app.screen {
+        Screen::Plan => "   d remove  e edit  A apply  Esc back",
+        Screen::Journal => "   Enter show  u undo  Esc back",
+        Screen::Rollout => "   Esc back",
+        _ => "   ? help  : command  / filter",
+    };
+    spans.push(Span::styled(hint, theme.muted));
     Line::from(spans).render(area, buf);
 }
 

@@ -55,6 +55,7 @@ fn app_on(screen: Screen, ns: Option<&str>) -> (App, Snapshot) {
         Screen::ControlPlane => {
             app.update(Intent::GotoControlPlane);
         }
+        other => panic!("{other:?} is opened through the plan workflow"),
     }
     (app, snap)
 }
@@ -103,4 +104,65 @@ fn help_overlay_and_command_line() {
     app.input.set("wl book");
     let screen = draw(&mut app, &snap, 80, 24);
     assert!(screen.lines().nth(22).unwrap().starts_with(":wl book"), "{screen}");
+}
+
+/// The plan screens at both sizes, from the hand-written migration preview.
+mod plan_screens {
+    use super::*;
+    use crate::ui::app::test_support::{app_with_preview, journal_entries};
+    use crate::ui::app::{PreviewState, TaskResult};
+
+    fn both(name: &str, setup: impl Fn(&mut App)) {
+        for (w, h) in [(80, 24), (160, 48)] {
+            let (snap, view) = fixture();
+            let mut app = app_with_preview(view);
+            setup(&mut app);
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), draw(&mut app, &snap, w, h));
+        }
+    }
+
+    #[test]
+    fn plan_list_while_the_preview_computes() {
+        both("plan_computing", |app| app.plan.preview = PreviewState::Computing);
+    }
+
+    #[test]
+    fn preview_with_the_selected_objects_diff() {
+        both("plan_preview_diff", |app| {
+            for _ in 0..4 {
+                app.update(Intent::Down); // past the 3 actions, onto the PeerAuthentication
+            }
+        });
+    }
+
+    #[test]
+    fn apply_confirmation_with_conflicts_on_a_prod_context() {
+        both("plan_confirm", |app| {
+            app.sync.context = "prod-eu".into();
+            app.update(Intent::ApplyPlan);
+            app.update(Intent::TakeOver);
+        });
+    }
+
+    #[test]
+    fn staging_form_for_an_allow_policy() {
+        for (w, h) in [(80, 24), (160, 48)] {
+            let (snap, view) = fixture();
+            let mut app = App::new(view, None);
+            app.run_command("wl rng");
+            app.update(Intent::StageAllow);
+            crate::ui::app::test_support::type_text(&mut app, "user/x");
+            app.update(Intent::Submit);
+            insta::assert_snapshot!(format!("form_allow_{w}x{h}"), draw(&mut app, &snap, w, h));
+        }
+    }
+
+    #[test]
+    fn journal_with_an_entry_open() {
+        both("journal", |app| {
+            app.update(Intent::OpenJournal);
+            app.on_task(TaskResult::Journal(Ok(journal_entries())));
+            app.update(Intent::DrillDown);
+        });
+    }
 }

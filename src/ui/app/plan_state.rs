@@ -1,0 +1,305 @@
+//! The session's plan as the UI holds it: the staged plan and where it is saved, its preview
+//! (not computed, computing, ready for a given version of the plan, failed), the apply in
+//! progress and its outcome, and the journal list. Results of background work arrive here as
+//! `TaskResult`s; a result for an older version of the plan is dropped, so a slow preview
+//! never overwrites a newer one.
+
+use super::editor::Editor;
+use super::{App, Effect, Screen};
+use crate::plan::{ItemStatus, JournalEntry, ObjRef, Plan, Preview, Restart};
+use crate::ui::backend::{ApplyError, ApplyOptions, ApplyOutcome};
+use crate::ui::keymap::Mode;
+use crate::ui::widgets::input::InputLine;
+use crate::ui::widgets::notice::{Level, Notice};
+use crate::ui::widgets::table::Window;
+use ratatui::text::Line;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Highlighted lines of one diff, shared between the cache and the preview that shows them.
+pub type Highlighted = Arc<[Line<'static>]>;
+
+#[derive(Debug, Clone, Default)]
+pub enum PreviewState {
+    #[default]
+    NotComputed,
+    Computing,
+    Ready {
+        preview: Preview,
+        /// The plan version this preview was computed for.
+        generation: u64,
+        /// One per preview item, highlighted off the UI task.
+        lines: Vec<Highlighted>,
+    },
+    Failed(String),
+}
+
+/// The apply confirmation.
+#[derive(Debug, Clone, Default)]
+pub struct Confirm {
+    /// The context name the user must type, when it contains `prod`.
+    pub must_type: Option<String>,
+    pub typed: InputLine,
+    /// Objects with fields other managers own.
+    pub conflicts: usize,
+    /// The user chose to take those fields over.
+    pub take_over: bool,
+    pub error: Option<String>,
+}
+
+/// The rollout screen: what was applied and the workloads that roll.
+#[derive(Debug, Clone, Default)]
+pub struct Rollout {
+    pub restarts: Vec<Restart>,
+    /// None while the apply runs.
+    pub outcome: Option<Result<ApplyOutcome, String>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct JournalList {
+    pub entries: Vec<JournalEntry>,
+    pub loading: bool,
+    pub error: Option<String>,
+    pub window: Window,
+    /// The selected entry's items are shown.
+    pub open: bool,
+}
+
+/// Results of background work, handed to `App::on_task`.
+#[derive(Debug, Clone)]
+pub enum TaskResult {
+    Previewed {
+        generation: u64,
+        result: Result<Preview, String>,
+        lines: Vec<Highlighted>,
+    },
+    Applied(Result<ApplyOutcome, ApplyError>),
+    Journal(Result<Vec<JournalEntry>, String>),
+    PlanSaved(Result<(), String>),
+    /// The text saved in $EDITOR for an object, or why the editor could not run.
+    Edited {
+        target: ObjRef,
+        result: Result<String, String>,
+    },
+}
+
+#[derive(Debug, Default)]
+pub struct PlanSession {
+    pub plan: Plan,
+    /// The plan file; `None` keeps the plan in memory only.
+    pub file: Option<PathBuf>,
+    /// The plan file could not be read: it is not overwritten, the plan stays in memory.
+    pub file_error: Option<String>,
+    /// Bumped on every change of the plan.
+    pub generation: u64,
+    pub preview: PreviewState,
+    pub window: Window,
+    pub diff_scroll: u16,
+    pub confirm: Option<Confirm>,
+    pub rollout: Option<Rollout>,
+    pub journal: JournalList,
+    pub editor: Option<Editor>,
+    /// The screen Esc goes back to from the plan, journal and rollout screens.
+    pub return_to: Option<Screen>,
+}
+
+/// A row of the plan screen: a staged action, then the preview's objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanRow {
+    Action(usize),
+    Item(usize),
+}
+
+impl PlanSession {
+    pub fn ready(&self) -> Option<(&Preview, &[Highlighted])> {
+        match &self.preview {
+            PreviewState::Ready { preview, generation, lines } if *generation == self.generation => {
+                Some((preview, lines))
+            }
+            _ => None,
+        }
+    }
+
+    pub fn rows(&self) -> Vec<PlanRow> {
+        let items = match &self.preview {
+            PreviewState::Ready { preview, .. } => preview.items.len(),
+            _ => 0,
+        };
+        (0..self.plan.actions.len()).map(PlanRow::Action).chain((0..items).map(PlanRow::Item)).collect()
+    }
+
+    pub fn selected_row(&self) -> Option<PlanRow> {
+        self.rows().get(self.window.selected).copied()
+    }
+}
+
+impl App {
+    /// After any change of the plan: save it, and recompute the preview if it is on screen.
+    pub(crate) fn plan_changed(&mut self) -> Vec<Effect> {
+        let p = &mut self.plan;
+        p.generation += 1;
+        let mut effects = Vec::new();
+        if p.file.is_some() && p.file_error.is_none() {
+            effects.push(Effect::SavePlan(p.plan.clone()));
+        }
+        let len = p.rows().len();
+        p.window.select(p.window.selected, len, self.page);
+        if self.screen == Screen::Plan {
+            effects.extend(self.request_preview());
+        } else {
+            self.plan.preview = PreviewState::NotComputed;
+        }
+        effects
+    }
+
+    /// Asks for a preview of the current plan, unless one is ready or on its way.
+    pub(crate) fn request_preview(&mut self) -> Vec<Effect> {
+        let p = &mut self.plan;
+        if p.plan.actions.is_empty() {
+            p.preview = PreviewState::NotComputed;
+            return vec![];
+        }
+        if p.ready().is_some() {
+            return vec![];
+        }
+        p.preview = PreviewState::Computing;
+        vec![Effect::Preview { plan: p.plan.clone(), generation: p.generation }]
+    }
+
+    pub fn on_task(&mut self, result: TaskResult) -> Vec<Effect> {
+        match result {
+            TaskResult::Previewed { generation, result, lines } => {
+                if generation != self.plan.generation {
+                    return vec![]; // the plan changed since; a newer preview is on its way
+                }
+                self.plan.preview = match result {
+                    Ok(preview) => PreviewState::Ready { preview, generation, lines },
+                    Err(e) => PreviewState::Failed(e),
+                };
+                let len = self.plan.rows().len();
+                self.plan.window.select(self.plan.window.selected, len, self.page);
+            }
+            TaskResult::Applied(result) => return self.applied(result),
+            TaskResult::Journal(result) => {
+                let j = &mut self.plan.journal;
+                j.loading = false;
+                match result {
+                    Ok(entries) => {
+                        j.window.select(j.window.selected, entries.len(), self.page);
+                        j.entries = entries;
+                        j.error = None;
+                    }
+                    Err(e) => j.error = Some(e),
+                }
+            }
+            TaskResult::PlanSaved(Ok(())) => {}
+            TaskResult::PlanSaved(Err(e)) => {
+                self.notices.push(Notice { level: Level::Error, text: format!("the plan was not saved: {e}") })
+            }
+            TaskResult::Edited { target, result: Ok(text) } => return self.edited(target, &text),
+            TaskResult::Edited { target, result: Err(e) } => {
+                self.notices.push(Notice::warn(format!("{}: the editor did not run: {e}", target.display())))
+            }
+        }
+        vec![]
+    }
+
+    /// The apply key on the plan screen: checks, then the confirmation.
+    pub(crate) fn start_apply(&mut self) {
+        if self.read_only {
+            self.notices.push(Notice::warn(
+                "read-only session (--read-only): apply is disabled; the plan stays staged and saved",
+            ));
+            return;
+        }
+        if self.plan.plan.actions.is_empty() {
+            self.notice("nothing is staged");
+            return;
+        }
+        let Some((preview, _)) = self.plan.ready() else {
+            self.notice("the preview is not ready yet; apply once it is shown");
+            return;
+        };
+        if !preview.has_changes() {
+            self.notice("nothing to apply: every object is already as staged");
+            return;
+        }
+        let conflicts = preview.items.iter().filter(|i| i.status == ItemStatus::Conflict).count();
+        let context = &self.sync.context;
+        let must_type = context.contains("prod").then(|| context.clone());
+        self.plan.confirm = Some(Confirm { must_type, conflicts, ..Confirm::default() });
+        self.mode = Mode::Confirm;
+    }
+
+    pub(crate) fn update_confirm(&mut self, intent: crate::ui::intent::Intent) -> Vec<Effect> {
+        use crate::ui::intent::Intent;
+        let Some(c) = self.plan.confirm.as_mut() else {
+            self.mode = self.rest_mode();
+            return vec![];
+        };
+        match intent {
+            Intent::Back => {
+                self.plan.confirm = None;
+                self.mode = self.rest_mode();
+            }
+            Intent::TakeOver if c.conflicts > 0 => c.take_over = !c.take_over,
+            Intent::Submit => {
+                if let Some(name) = &c.must_type
+                    && c.typed.text().trim() != name
+                {
+                    c.error = Some(format!("type the context name {name} to apply to it"));
+                    return vec![];
+                }
+                if c.conflicts > 0 && !c.take_over {
+                    c.error =
+                        Some("other managers own fields this plan sets: Tab takes them over, Esc goes back".into());
+                    return vec![];
+                }
+                let options = ApplyOptions { force_conflicts: c.take_over };
+                self.plan.confirm = None;
+                let Some((preview, _)) = self.plan.ready() else { return vec![] };
+                let preview = preview.clone();
+                self.plan.rollout = Some(Rollout { restarts: preview.restarts.clone(), outcome: None });
+                self.go(Screen::Rollout);
+                return vec![Effect::Apply { plan: self.plan.plan.clone(), preview, options }];
+            }
+            Intent::Quit => return vec![Effect::Quit],
+            _ => {}
+        }
+        vec![]
+    }
+
+    fn applied(&mut self, result: Result<ApplyOutcome, ApplyError>) -> Vec<Effect> {
+        match result {
+            Ok(outcome) => {
+                let complete = outcome.complete();
+                if let Some(r) = self.plan.rollout.as_mut() {
+                    r.outcome = Some(Ok(outcome));
+                }
+                if complete {
+                    // Everything staged is now in the cluster: the plan starts empty again.
+                    self.plan.plan.actions.clear();
+                    self.plan.plan.edits.clear();
+                    self.notice("applied; the plan is empty again (the journal has the entry, u undoes it)");
+                    return self.plan_changed();
+                }
+                self.notices.push(Notice::warn("the apply stopped: see what was and was not applied"));
+            }
+            Err(ApplyError::ChangedSincePreview(m)) => {
+                self.plan.rollout = None;
+                self.plan.preview = PreviewState::NotComputed;
+                self.go(Screen::Plan);
+                self.notices.push(Notice::warn(format!(
+                    "nothing applied: {m} changed in the cluster since the preview; here is the new preview"
+                )));
+                return self.request_preview();
+            }
+            Err(e) => {
+                if let Some(r) = self.plan.rollout.as_mut() {
+                    r.outcome = Some(Err(e.to_string()));
+                }
+            }
+        }
+        vec![]
+    }
+}
