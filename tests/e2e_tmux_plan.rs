@@ -152,7 +152,7 @@ async fn the_rng_migration_through_the_ui() {
     keys(&s, &["Tab"]);
     text(&s, "rng.example.com");
     keys(&s, &["Tab"]);
-    text(&s, "bookinfo/bookinfo-gateway");
+    text(&s, "istio-system/ingressgateway");
     keys(&s, &["Tab"]);
     text(&s, "istio-system");
     keys(&s, &["Enter"]);
@@ -214,7 +214,7 @@ async fn the_rng_migration_through_the_ui() {
     );
     let vs = get(&client, "networking.istio.io", "VirtualService", "rng", "numbers-web").await.unwrap();
     assert_eq!(vs["spec"]["hosts"], json!(["rng.example.com"]));
-    assert_eq!(vs["spec"]["gateways"], json!(["bookinfo/bookinfo-gateway"]));
+    assert_eq!(vs["spec"]["gateways"], json!(["istio-system/ingressgateway"]));
     assert_eq!(vs["spec"]["exportTo"], json!(["istio-system"]));
 
     // The rollout screen follows the live view: both workloads end ready with proxies.

@@ -140,7 +140,7 @@ async fn demo_loads_and_promotes_the_tag() {
     let report = load_with(&cluster, &resolve("demo").unwrap(), quick()).await.unwrap();
 
     let apps = demo_objects(&report, "demo/10-apps.yaml");
-    assert_eq!(apps.len(), 43);
+    assert_eq!(apps.len(), 44);
     assert!(apps.iter().all(|a| a.ends_with("Created")), "{apps:#?}");
     // Namespaces come first, in file order.
     assert_eq!(
