@@ -92,7 +92,7 @@ impl MeshSink {
 }
 
 impl Sink for MeshSink {
-    fn list_page(&self, items: &[Box<RawValue>]) -> Vec<String> {
+    fn list_page(&self, items: &[&RawValue]) -> Vec<String> {
         let mut warnings = Vec::new();
         let mut decoded = self.staging.lock().unwrap_or_else(|e| e.into_inner());
         for raw in items {
