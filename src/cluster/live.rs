@@ -82,7 +82,8 @@ struct MeshSink {
     shared: Shared,
     kind: &'static str,
     api: ApiKind,
-    staging: std::sync::Mutex<Vec<Object>>,
+    /// A fresh list builds up here, in a snapshot of its own, until it is complete.
+    staging: std::sync::Mutex<Snapshot>,
 }
 
 impl MeshSink {
@@ -94,10 +95,10 @@ impl MeshSink {
 impl Sink for MeshSink {
     fn list_page(&self, items: &[&RawValue]) -> Vec<String> {
         let mut warnings = Vec::new();
-        let mut decoded = self.staging.lock().unwrap_or_else(|e| e.into_inner());
+        let mut staged = self.staging.lock().unwrap_or_else(|e| e.into_inner());
         for raw in items {
             match self.decode(raw) {
-                Ok(Some(o)) => decoded.push(o),
+                Ok(Some(o)) => staged.put(o),
                 Ok(None) => {}
                 Err(e) => warnings.push(format!("{} {}: {e}", self.api.display(), describe(raw))),
             }
@@ -106,13 +107,8 @@ impl Sink for MeshSink {
     }
 
     fn list_done(&self) {
-        let decoded = std::mem::take(&mut *self.staging.lock().unwrap_or_else(|e| e.into_inner()));
-        self.shared.write(|snap| {
-            snap.clear_kind(self.kind);
-            for o in decoded {
-                snap.put(o);
-            }
-        });
+        let staged = std::mem::take(&mut *self.staging.lock().unwrap_or_else(|e| e.into_inner()));
+        self.shared.write(|snap| snap.replace_kind(self.kind, staged));
     }
 
     fn upsert(&self, raw: &RawValue) -> Result<(), String> {
