@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 spec=${1:-namespaces=1000,workloads=10000,pods-per-workload=10}
 cargo build --release --quiet
-bin=target/release/meshdeck
+bin=${CARGO_TARGET_DIR:-target}/release/meshdeck
 work=$(mktemp -d)
 trap 'kill "$sim_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 
