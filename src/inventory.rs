@@ -2,6 +2,8 @@
 //! a plain table. Formatting only; the caller connects and derives.
 
 use crate::mesh::MeshView;
+use std::borrow::Cow;
+use std::io::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -11,20 +13,35 @@ pub enum Format {
 }
 
 /// The view limited to one namespace: its row, its workloads; the control plane stays whole.
-pub fn scoped(view: &MeshView, namespace: Option<&str>) -> MeshView {
-    let mut v = view.clone();
-    if let Some(ns) = namespace {
-        v.namespaces.retain(|n| n.name == ns);
-        v.workloads.retain(|w| w.namespace == ns);
+/// Without a namespace the view is borrowed as it is (at 100,000 pods a copy is megabytes).
+pub fn scoped<'a>(view: &'a MeshView, namespace: Option<&str>) -> Cow<'a, MeshView> {
+    match namespace {
+        None => Cow::Borrowed(view),
+        Some(ns) => {
+            let mut v = view.clone();
+            v.namespaces.retain(|n| n.name == ns);
+            v.workloads.retain(|w| w.namespace == ns);
+            Cow::Owned(v)
+        }
     }
-    v
 }
 
 pub fn render(view: &MeshView, format: Format) -> String {
+    let mut out = Vec::new();
+    // Writing into a Vec fails only if serialization does, which the view's types never do.
+    let _ = write(view, format, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Renders straight into `out`, so the JSON of a large view is never held whole in memory.
+pub fn write(view: &MeshView, format: Format, out: &mut impl Write) -> std::io::Result<()> {
     match format {
-        Format::Json => serde_json::to_string_pretty(view).unwrap_or_default() + "\n",
-        Format::Yaml => serde_yaml::to_string(view).unwrap_or_default(),
-        Format::Table => table(view),
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, view).map_err(std::io::Error::other)?;
+            out.write_all(b"\n")
+        }
+        Format::Yaml => out.write_all(serde_yaml::to_string(view).unwrap_or_default().as_bytes()),
+        Format::Table => out.write_all(table(view).as_bytes()),
     }
 }
 

@@ -148,7 +148,9 @@ async fn run_inventory(args: InventoryArgs, global: GlobalArgs) -> anyhow::Resul
         anyhow::bail!("namespace {ns:?} not found in context {}", conn.context);
     }
     let view = meshdeck::inventory::scoped(&derived.view, global.namespace.as_deref());
-    print!("{}", meshdeck::inventory::render(&view, args.output));
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    meshdeck::inventory::write(&view, args.output, &mut out)?;
+    std::io::Write::flush(&mut out)?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 use super::watch::{ApiKind, KindStatus, Sink, SyncState, describe, key_of, run_into};
 use crate::mesh::{MeshView, Object, Snapshot, derive};
 use serde_json::value::RawValue;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
@@ -59,12 +60,30 @@ pub const KINDS: &[(ApiKind, &str)] = &[
     ),
 ];
 
+/// The shared snapshot and a count of its changes, so the derivation can tell a change of
+/// content from a change of sync progress alone.
+#[derive(Clone, Default)]
+struct Shared {
+    snap: Arc<RwLock<Snapshot>>,
+    generation: Arc<AtomicU64>,
+}
+
+impl Shared {
+    /// Changes the snapshot and counts the change while still holding the lock.
+    fn write(&self, f: impl FnOnce(&mut Snapshot)) {
+        let mut snap = self.snap.write().unwrap_or_else(|e| e.into_inner());
+        f(&mut snap);
+        self.generation.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// Feeds one kind into the shared snapshot.
 struct MeshSink {
-    snap: Arc<RwLock<Snapshot>>,
+    shared: Shared,
     kind: &'static str,
     api: ApiKind,
-    staging: std::sync::Mutex<Vec<Object>>,
+    /// A fresh list builds up here, in a snapshot of its own, until it is complete.
+    staging: std::sync::Mutex<Snapshot>,
 }
 
 impl MeshSink {
@@ -74,12 +93,12 @@ impl MeshSink {
 }
 
 impl Sink for MeshSink {
-    fn list_page(&self, items: &[Box<RawValue>]) -> Vec<String> {
+    fn list_page(&self, items: &[&RawValue]) -> Vec<String> {
         let mut warnings = Vec::new();
-        let mut decoded = self.staging.lock().unwrap_or_else(|e| e.into_inner());
+        let mut staged = self.staging.lock().unwrap_or_else(|e| e.into_inner());
         for raw in items {
             match self.decode(raw) {
-                Ok(Some(o)) => decoded.push(o),
+                Ok(Some(o)) => staged.put(o),
                 Ok(None) => {}
                 Err(e) => warnings.push(format!("{} {}: {e}", self.api.display(), describe(raw))),
             }
@@ -88,18 +107,14 @@ impl Sink for MeshSink {
     }
 
     fn list_done(&self) {
-        let decoded = std::mem::take(&mut *self.staging.lock().unwrap_or_else(|e| e.into_inner()));
-        let mut snap = self.snap.write().unwrap_or_else(|e| e.into_inner());
-        snap.clear_kind(self.kind);
-        for o in decoded {
-            snap.put(o);
-        }
+        let staged = std::mem::take(&mut *self.staging.lock().unwrap_or_else(|e| e.into_inner()));
+        self.shared.write(|snap| snap.replace_kind(self.kind, staged));
     }
 
     fn upsert(&self, raw: &RawValue) -> Result<(), String> {
         match self.decode(raw) {
             Ok(Some(o)) => {
-                self.snap.write().unwrap_or_else(|e| e.into_inner()).put(o);
+                self.shared.write(|snap| snap.put(o));
                 Ok(())
             }
             // A ConfigMap that stopped being one the model reads.
@@ -110,7 +125,9 @@ impl Sink for MeshSink {
 
     fn delete(&self, raw: &RawValue) -> Result<(), String> {
         let (ns, name) = key_of(raw);
-        self.snap.write().unwrap_or_else(|e| e.into_inner()).remove(self.kind, &ns, &name);
+        self.shared.write(|snap| {
+            snap.remove(self.kind, &ns, &name);
+        });
         Ok(())
     }
 }
@@ -133,7 +150,7 @@ pub struct SyncSummary {
 pub struct Live {
     client: kube::Client,
     context: String,
-    snap: Arc<RwLock<Snapshot>>,
+    shared: Shared,
     statuses: Vec<Arc<KindStatus>>,
     tasks: Vec<JoinHandle<()>>,
     derived: watch::Receiver<Arc<Derived>>,
@@ -155,7 +172,6 @@ const COALESCE: Duration = Duration::from_millis(30);
 impl Live {
     /// Starts every watch and the derivation task on the current runtime.
     pub fn start(client: kube::Client, context: String) -> Live {
-        let snap = Arc::new(RwLock::new(Snapshot::default()));
         let (changed_tx, changed_rx) = watch::channel(0u64);
         let empty = Arc::new(Derived {
             view: Arc::new(MeshView { context: context.clone(), ..MeshView::default() }),
@@ -165,21 +181,21 @@ impl Live {
         let mut live = Live {
             client,
             context,
-            snap,
+            shared: Shared::default(),
             statuses: Vec::new(),
             tasks: Vec::new(),
             derived,
             changed: changed_tx.clone(),
         };
         live.spawn_watches(changed_tx);
-        live.tasks.push(tokio::spawn(derive_loop(live.snap.clone(), live.context.clone(), changed_rx, derived_tx)));
+        live.tasks.push(tokio::spawn(derive_loop(live.shared.clone(), live.context.clone(), changed_rx, derived_tx)));
         live
     }
 
     fn spawn_watches(&mut self, changed: watch::Sender<u64>) {
         for (api, kind) in KINDS {
             let status = KindStatus::new(*api);
-            let sink = Arc::new(MeshSink { snap: self.snap.clone(), kind, api: *api, staging: Default::default() });
+            let sink = Arc::new(MeshSink { shared: self.shared.clone(), kind, api: *api, staging: Default::default() });
             self.statuses.push(status.clone());
             self.tasks.push(tokio::spawn(run_into(self.client.clone(), status, sink, None, changed.clone())));
         }
@@ -197,7 +213,7 @@ impl Live {
     }
 
     pub fn snapshot(&self) -> Arc<RwLock<Snapshot>> {
-        self.snap.clone()
+        self.shared.snap.clone()
     }
 
     /// The newest derived view.
@@ -277,26 +293,39 @@ fn human(secs: u64) -> String {
     }
 }
 
+/// Derives after each burst of changes. A burst that only moved sync progress (a list page
+/// staged, a kind synced with nothing new) republishes the last view under a fresh time
+/// instead of deriving again: during a 100,000-pod list that is hundreds of derivations saved.
 async fn derive_loop(
-    snap: Arc<RwLock<Snapshot>>,
+    shared: Shared,
     context: String,
     mut changed: watch::Receiver<u64>,
     out: watch::Sender<Arc<Derived>>,
 ) {
+    let mut derived_from: Option<u64> = None;
     while changed.changed().await.is_ok() {
         tokio::time::sleep(COALESCE).await;
         changed.borrow_and_update();
-        let snap = snap.clone();
-        let context = context.clone();
         let at = SystemTime::now();
+        if derived_from == Some(shared.generation.load(Ordering::Relaxed)) {
+            let view = out.borrow().view.clone();
+            let _ = out.send(Arc::new(Derived { view, at }));
+            continue;
+        }
+        let snap = shared.snap.clone();
+        let generation = shared.generation.clone();
+        let context = context.clone();
         let view = tokio::task::spawn_blocking(move || {
             let guard = snap.read().unwrap_or_else(|e| e.into_inner());
+            // Read under the lock: no change can slip between this count and the derivation.
+            let from = generation.load(Ordering::Relaxed);
             let mut v = derive(&guard, at);
             v.context = context;
-            v
+            (v, from)
         })
         .await;
-        if let Ok(view) = view {
+        if let Ok((view, from)) = view {
+            derived_from = Some(from);
             let _ = out.send(Arc::new(Derived { view: Arc::new(view), at }));
         }
     }

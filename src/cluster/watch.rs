@@ -68,7 +68,7 @@ pub enum SyncState {
 pub trait Sink: Send + Sync {
     /// One page of a fresh list, decoded into a staging area as it arrives so the raw pages
     /// are never all held at once (100,000 pods of raw JSON would be a gigabyte).
-    fn list_page(&self, items: &[Box<RawValue>]) -> Vec<String>;
+    fn list_page(&self, items: &[&RawValue]) -> Vec<String>;
     /// The list is complete: everything of this kind is replaced by what the pages held.
     fn list_done(&self);
     fn upsert(&self, raw: &RawValue) -> Result<(), String>;
@@ -157,7 +157,7 @@ impl<T> Reflector<T> {
 }
 
 impl<T: DeserializeOwned + Keyed + Send + Sync> Sink for Reflector<T> {
-    fn list_page(&self, items: &[Box<RawValue>]) -> Vec<String> {
+    fn list_page(&self, items: &[&RawValue]) -> Vec<String> {
         let mut fresh = self.staging.lock().unwrap_or_else(|e| e.into_inner());
         let mut warnings = Vec::new();
         for raw in items {
@@ -212,12 +212,13 @@ pub fn key_of(raw: &RawValue) -> (String, String) {
     (m.metadata.namespace.unwrap_or_default(), m.metadata.name.unwrap_or_default())
 }
 
+/// A list page whose items stay unparsed slices of the body text.
 #[derive(serde::Deserialize)]
-struct RawList {
+struct RawList<'a> {
     #[serde(default)]
     metadata: ListMeta,
-    #[serde(default)]
-    items: Vec<Box<RawValue>>,
+    #[serde(borrow, default)]
+    items: Vec<&'a RawValue>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -320,6 +321,31 @@ fn degrade(refl: &KindStatus, e: &kube::Error) {
     }
 }
 
+/// Objects per list page. The next page is fetched while this one decodes (see `list`).
+const PAGE: u32 = 500;
+
+/// Aborts a spawned page fetch when the list gives up (an error, or its task dropped).
+struct Prefetch(tokio::task::JoinHandle<Result<String, kube::Error>>);
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn fetch_page(client: &kube::Client, req: &Request, cont: Option<&str>) -> Result<Prefetch, kube::Error> {
+    let mut lp = ListParams::default().limit(PAGE);
+    if let Some(c) = cont {
+        lp = lp.continue_token(c);
+    }
+    let http = req.list(&lp).map_err(kube::Error::BuildRequest)?;
+    let client = client.clone();
+    Ok(Prefetch(tokio::spawn(async move { client.request_text(http).await })))
+}
+
+/// Lists page by page. Each page's items stay borrowed from its body text (no copy per
+/// item), and the request for the next page goes out before this page decodes, so the
+/// server and the transport work while the items are decoded.
 async fn list(
     client: &kube::Client,
     req: &Request,
@@ -328,14 +354,15 @@ async fn list(
     bump: &impl Fn(),
 ) -> Result<String, kube::Error> {
     let mut loaded = 0usize;
-    let mut cont: Option<String> = None;
     let first_listing = matches!(refl.state(), SyncState::Listing { .. });
+    let mut pending = fetch_page(client, req, None)?;
     loop {
-        let mut lp = ListParams::default().limit(500);
-        if let Some(c) = &cont {
-            lp = lp.continue_token(c);
+        let text = (&mut pending.0).await.map_err(|e| kube::Error::Service(Box::new(e)))??;
+        let page: RawList = serde_json::from_str(&text).map_err(kube::Error::SerdeError)?;
+        let cont = page.metadata.continue_.as_deref().filter(|c| !c.is_empty());
+        if let Some(c) = cont {
+            pending = fetch_page(client, req, Some(c))?;
         }
-        let page: RawList = client.request(req.list(&lp).map_err(kube::Error::BuildRequest)?).await?;
         loaded += page.items.len();
         for w in sink.list_page(&page.items) {
             refl.warn(w);
@@ -344,14 +371,11 @@ async fn list(
             refl.set_state(SyncState::Listing { loaded });
             bump();
         }
-        match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(c) => cont = Some(c),
-            None => {
-                sink.list_done();
-                refl.set_state(SyncState::Synced);
-                bump();
-                return Ok(page.metadata.resource_version.unwrap_or_default());
-            }
+        if cont.is_none() {
+            sink.list_done();
+            refl.set_state(SyncState::Synced);
+            bump();
+            return Ok(page.metadata.resource_version.unwrap_or_default());
         }
     }
 }

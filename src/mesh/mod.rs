@@ -13,6 +13,7 @@ pub mod pods;
 pub mod proxy;
 pub mod revision;
 pub mod selector;
+pub mod share;
 pub mod snapshot;
 pub mod types;
 pub mod view;

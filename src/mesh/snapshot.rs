@@ -6,7 +6,9 @@
 pub use super::config_maps::{InjectorConfig, MeshConfig};
 use super::config_maps::{injector_config, mesh_config};
 use super::istio_types::*;
+use super::share::PodParts;
 use super::types::*;
+use crate::labels::Labels;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
@@ -197,6 +199,8 @@ pub struct Snapshot {
     pub warnings: Vec<String>,
     /// Shared copies of the few distinct proxy revisions and images.
     strings: Interner,
+    /// Shared copies of what the pods of one workload repeat.
+    pod_parts: PodParts,
 }
 
 /// Hands out one shared copy per distinct string. Only low-cardinality values go in, so it
@@ -205,6 +209,10 @@ pub struct Snapshot {
 struct Interner(HashSet<Arc<str>>);
 
 impl Interner {
+    fn absorb(&mut self, other: Interner) {
+        self.0.extend(other.0);
+    }
+
     fn share(&mut self, s: &mut Option<Arc<str>>) {
         if let Some(v) = s {
             match self.0.get(v.as_ref()) {
@@ -275,6 +283,7 @@ impl Snapshot {
                 self.namespaces.insert(o.metadata.name.clone(), o);
             }
             Object::Pod(mut o) => {
+                self.pod_parts.share(&mut o);
                 o.mesh = super::proxy::PodMesh::of(&o);
                 let p = &mut o.mesh.proxy;
                 for s in [&mut p.revision, &mut p.image, &mut p.requested_image] {
@@ -361,6 +370,41 @@ impl Snapshot {
         }
     }
 
+    /// Replaces every object of one kind (named as in `remove`) by those of `with`, which
+    /// holds nothing else: a list staged in its own snapshot becomes visible at once, and its
+    /// objects move over without being copied or re-read.
+    pub fn replace_kind(&mut self, kind: &str, with: Snapshot) {
+        fn fill<K: Ord, V>(to: &mut BTreeMap<K, V>, from: BTreeMap<K, V>) {
+            if to.is_empty() {
+                *to = from;
+            } else {
+                to.extend(from);
+            }
+        }
+        self.clear_kind(kind);
+        let w = with;
+        fill(&mut self.namespaces, w.namespaces);
+        fill(&mut self.pods, w.pods);
+        fill(&mut self.workloads, w.workloads);
+        fill(&mut self.replica_sets, w.replica_sets);
+        fill(&mut self.jobs, w.jobs);
+        fill(&mut self.services, w.services);
+        fill(&mut self.service_accounts, w.service_accounts);
+        fill(&mut self.peer_authentications, w.peer_authentications);
+        fill(&mut self.authorization_policies, w.authorization_policies);
+        fill(&mut self.webhook_configs, w.webhook_configs);
+        fill(&mut self.injector_configs, w.injector_configs);
+        fill(&mut self.mesh_configs, w.mesh_configs);
+        fill(&mut self.virtual_services, w.virtual_services);
+        fill(&mut self.gateways, w.gateways);
+        fill(&mut self.destination_rules, w.destination_rules);
+        fill(&mut self.pod_disruption_budgets, w.pod_disruption_budgets);
+        fill(&mut self.horizontal_pod_autoscalers, w.horizontal_pod_autoscalers);
+        self.warnings.extend(w.warnings);
+        self.strings.absorb(w.strings);
+        self.pod_parts.absorb(w.pod_parts);
+    }
+
     /// Forgets an object by kind, namespace and name (namespace empty when cluster-scoped).
     /// Returns whether something was removed.
     pub fn remove(&mut self, kind: &str, namespace: &str, name: &str) -> bool {
@@ -391,8 +435,8 @@ impl Snapshot {
 
     /// Namespace labels as the API server presents them to webhooks: always including
     /// `kubernetes.io/metadata.name`, even for a namespace the snapshot has not seen.
-    pub fn namespace_labels(&self, ns: &str) -> crate::labels::Labels {
-        let mut labels = self.namespaces.get(ns).map(|n| n.metadata.labels.clone()).unwrap_or_default();
+    pub fn namespace_labels(&self, ns: &str) -> Labels {
+        let mut labels = self.namespaces.get(ns).map(|n| Labels::clone(&n.metadata.labels)).unwrap_or_default();
         labels.entry("kubernetes.io/metadata.name".into()).or_insert_with(|| ns.to_string());
         labels
     }

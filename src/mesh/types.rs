@@ -2,6 +2,7 @@
 //! decoded straight from Kubernetes JSON. It must not hold k8s-openapi types, managedFields
 //! or whole specs, and it does no IO.
 
+use super::share::Shared;
 use crate::labels::Labels;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
@@ -15,7 +16,40 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+/// The annotations whose key contains `istio.io/`; a `null` map is empty. The others are
+/// skipped without being allocated.
+fn istio_annotations<'de, D: Deserializer<'de>>(d: D) -> Result<Shared<Labels>, D::Error> {
+    struct Visit;
+    impl<'de> serde::de::Visitor<'de> for Visit {
+        type Value = Labels;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map of string annotations")
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Labels, E> {
+            Ok(Labels::new())
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Labels, E> {
+            Ok(Labels::new())
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Labels, D::Error> {
+            d.deserialize_map(self)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Labels, A::Error> {
+            let mut out = Labels::new();
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key.contains("istio.io/") {
+                    out.insert(key.into_owned(), map.next_value()?);
+                } else {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_option(Visit).map(Shared::from)
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OwnerRef {
     #[serde(default, deserialize_with = "nd")]
@@ -33,14 +67,16 @@ pub struct Meta {
     pub name: String,
     #[serde(default, deserialize_with = "nd")]
     pub namespace: String,
+    /// Shared between the pods of one workload (see `Snapshot::put`).
     #[serde(default, deserialize_with = "nd")]
-    pub uid: String,
+    pub labels: Shared<Labels>,
+    /// Only Istio's (keys containing `istio.io/`): no other annotation decides anything in
+    /// the model, and the rest (`kubectl.kubernetes.io/*`, `prometheus.io/*`, tool state)
+    /// would make every workload's set distinct and cost memory per pod.
+    #[serde(default, deserialize_with = "istio_annotations")]
+    pub annotations: Shared<Labels>,
     #[serde(default, deserialize_with = "nd")]
-    pub labels: Labels,
-    #[serde(default, deserialize_with = "nd")]
-    pub annotations: Labels,
-    #[serde(default, deserialize_with = "nd")]
-    pub owner_references: Vec<OwnerRef>,
+    pub owner_references: Shared<Vec<OwnerRef>>,
     #[serde(default)]
     pub creation_timestamp: Option<String>,
     #[serde(default)]
@@ -68,18 +104,7 @@ pub struct Namespace {
     pub metadata: Meta,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ContainerPort {
-    #[serde(default)]
-    pub container_port: Option<i64>,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub protocol: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Container {
     #[serde(default, deserialize_with = "nd")]
@@ -88,8 +113,6 @@ pub struct Container {
     pub image: Option<String>,
     #[serde(default)]
     pub restart_policy: Option<String>,
-    #[serde(default, deserialize_with = "nd")]
-    pub ports: Vec<ContainerPort>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -102,12 +125,12 @@ pub struct PodSpec {
     #[serde(default)]
     pub node_name: Option<String>,
     #[serde(default, deserialize_with = "nd")]
-    pub containers: Vec<Container>,
+    pub containers: Shared<Vec<Container>>,
     #[serde(default, deserialize_with = "nd")]
-    pub init_containers: Vec<Container>,
+    pub init_containers: Shared<Vec<Container>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 pub struct Condition {
     #[serde(default, rename = "type", deserialize_with = "nd")]
     pub type_: String,
@@ -115,7 +138,7 @@ pub struct Condition {
     pub status: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerStatus {
     #[serde(default, deserialize_with = "nd")]
@@ -134,9 +157,9 @@ pub struct PodStatus {
     #[serde(default)]
     pub phase: Option<String>,
     #[serde(default, deserialize_with = "nd")]
-    pub conditions: Vec<Condition>,
+    pub conditions: Shared<Vec<Condition>>,
     #[serde(default, deserialize_with = "nd")]
-    pub container_statuses: Vec<ContainerStatus>,
+    pub container_statuses: Shared<Vec<ContainerStatus>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -2,9 +2,10 @@
 //! skipped with a warning naming it, ConfigMap parsing, removal.
 
 use super::fixtures::*;
-use crate::mesh::Snapshot;
+use crate::mesh::share::Shared;
 use crate::mesh::snapshot::{WorkloadId, in_namespace};
 use crate::mesh::types::WorkloadKind;
+use crate::mesh::{Object, Snapshot};
 use serde_json::json;
 
 #[test]
@@ -108,4 +109,40 @@ fn workloads_insert_replace_and_remove() {
     assert!(snap.remove("PeerAuthentication", "shop", "a"));
     assert_eq!(snap.workloads.len(), 1);
     assert_eq!(snap.peer_authentications.len(), 2);
+}
+
+#[test]
+fn pods_keep_only_istio_annotations_and_share_what_their_workload_repeats() {
+    let pod_json = |name: &str| {
+        json!({"metadata": {"name": name, "namespace": "shop",
+            "labels": {"app": "web", "pod-template-hash": "5d9"},
+            "annotations": {"sidecar.istio.io/status": "{\"revision\":\"canary\"}", "istio.io/rev": "canary",
+                            "kubectl.kubernetes.io/default-container": "web", "prometheus.io/port": "15020"}},
+            "spec": {"containers": [{"name": "web", "image": "web:1", "ports": [{"containerPort": 8080}]},
+                                    {"name": "istio-proxy", "image": "docker.io/istio/proxyv2:1.24.2"}]},
+            "status": {"conditions": [{"type": "Ready", "status": "True"}]}})
+        .to_string()
+    };
+    let mut staged = Snapshot::default();
+    for name in ["web-5d9-a", "web-5d9-b"] {
+        staged.put(Object::from_json("", "Pod", &pod_json(name)).unwrap().unwrap());
+    }
+    let null_annotations = json!({"metadata": {"name": "bare", "namespace": "shop", "annotations": null}});
+    staged.put(Object::from_json("", "Pod", &null_annotations.to_string()).unwrap().unwrap());
+
+    let mut snap = Snapshot::from_objects(vec![pod("shop", "old").build()]);
+    snap.replace_kind("Pod", staged);
+    let names: Vec<&str> = snap.pods.values().map(|p| p.metadata.name.as_str()).collect();
+    assert_eq!(names, ["bare", "web-5d9-a", "web-5d9-b"]);
+    let a = &snap.pods[&("shop".to_string(), "web-5d9-a".to_string())];
+    let b = &snap.pods[&("shop".to_string(), "web-5d9-b".to_string())];
+    let keys: Vec<&str> = a.metadata.annotations.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["istio.io/rev", "sidecar.istio.io/status"]);
+    assert!(snap.pods[&("shop".to_string(), "bare".to_string())].metadata.annotations.is_empty());
+    assert!(Shared::same(&a.metadata.labels, &b.metadata.labels));
+    assert!(Shared::same(&a.metadata.annotations, &b.metadata.annotations));
+    assert!(Shared::same(&a.spec.containers, &b.spec.containers));
+    assert!(Shared::same(&a.status.conditions, &b.status.conditions));
+    assert_eq!((a.mesh.ready, a.mesh.proxy.injected, a.mesh.proxy.revision.as_deref()), (true, true, Some("canary")));
+    assert_eq!(a.mesh.proxy.version(), Some("1.24.2"));
 }
