@@ -253,7 +253,7 @@ fn allow_findings(snap: &Snapshot, expanded: &Expanded, results: &[(ObjRef, Opti
             .workloads
             .values()
             .filter(|w| w.metadata.namespace == ns && subset(&selector, &w.template.metadata.labels))
-            .map(|w| &w.template.metadata.labels)
+            .map(|w| &*w.template.metadata.labels)
             .collect();
         // Services of the namespace that reach the selected pods.
         let services: BTreeSet<&str> = in_namespace(&snap.services, ns)

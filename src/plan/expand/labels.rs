@@ -128,7 +128,7 @@ pub fn inject(
             b.apply(workload_ref(*kind, namespace, name), body, "opt in to injection");
             restart_workload(b, w, restarted_at);
             if ns_labels.get(NS_INJECTION).is_none_or(|v| v == "enabled") {
-                let mut pod_labels = w.template.metadata.labels.clone();
+                let mut pod_labels: crate::labels::Labels = (*w.template.metadata.labels).clone();
                 for (k, v) in labels.as_object().into_iter().flatten() {
                     pod_labels.insert(k.clone(), v.as_str().unwrap_or_default().to_string());
                 }
