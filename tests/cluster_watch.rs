@@ -71,3 +71,28 @@ async fn syncs_follows_changes_relists_and_skips_malformed_objects() {
     assert_eq!(refl.len(), 3);
     task.abort();
 }
+
+/// The live snapshot decodes whole pages in one pass; a page with a malformed object falls
+/// back to reading item by item, so only that object is skipped and the warning names it.
+#[tokio::test]
+async fn a_malformed_object_in_a_page_skips_only_itself() {
+    let h = sim(&[], 1.0).await;
+    let k = kinds::by_group_plural("", "services").unwrap();
+    let svc = |name: &str, selector: serde_json::Value| {
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "default"},
+               "spec": {"selector": selector, "ports": [{"port": 80}]}})
+    };
+    for (name, sel) in [("a", json!({"app": "a"})), ("bad", json!(5)), ("c", json!({"app": "c"}))] {
+        h.cluster.create(k, "default", svc(name, sel), WriteOpts::by("test")).unwrap();
+    }
+    let live = meshdeck::cluster::live::Live::start(client(&h, "sim-admin").await, "sim-admin".into());
+    live.synced(DEADLINE).await.unwrap();
+    let names: Vec<String> = {
+        let snap = live.snapshot();
+        let snap = snap.read().unwrap();
+        snap.services.keys().filter(|(ns, _)| ns == "default").map(|(_, n)| n.clone()).collect()
+    };
+    assert_eq!(names, ["a", "c"]);
+    let warnings = live.warnings();
+    assert!(warnings.iter().any(|w| w.starts_with("services default/bad:")), "{warnings:?}");
+}

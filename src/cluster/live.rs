@@ -3,6 +3,7 @@
 //! bursts of events into one derivation. Consumers get the newest view over a watch channel:
 //! the latest wins and nothing backs up.
 
+use super::page::{self, ListMeta};
 use super::watch::{ApiKind, KindStatus, Sink, SyncState, describe, key_of, run_into};
 use crate::mesh::{MeshView, Object, Snapshot, derive};
 use serde_json::value::RawValue;
@@ -104,6 +105,47 @@ impl Sink for MeshSink {
             }
         }
         warnings
+    }
+
+    fn list_text(&self, text: &str, on_meta: &mut dyn FnMut(&ListMeta)) -> Option<(ListMeta, usize)> {
+        use crate::mesh::types::{Pod, RawWorkload, ReplicaSet, Service, ServiceAccount, WorkloadKind};
+        let mut staged = self.staging.lock().unwrap_or_else(|e| e.into_inner());
+        // A nameless object fails the page too, so the item-by-item path can name the problem.
+        let mut nameless = false;
+        let mut put = |o: Object, name: bool| {
+            if name {
+                staged.put(o);
+            } else {
+                nameless = true;
+            }
+        };
+        let decoded = match (self.api.group, self.kind) {
+            ("", "Pod") => page::decode(text, on_meta, &mut |p: Pod| {
+                let named = !p.metadata.name.is_empty();
+                put(Object::Pod(p), named)
+            }),
+            ("apps", "ReplicaSet") => {
+                page::decode(text, on_meta, &mut |r: ReplicaSet| put(Object::ReplicaSet(r), true))
+            }
+            ("", "Service") => page::decode(text, on_meta, &mut |s: Service| put(Object::Service(s), true)),
+            ("", "ServiceAccount") => {
+                page::decode(text, on_meta, &mut |s: ServiceAccount| put(Object::ServiceAccount(s), true))
+            }
+            ("apps", kind @ ("Deployment" | "StatefulSet" | "DaemonSet")) => {
+                let wk = match kind {
+                    "Deployment" => WorkloadKind::Deployment,
+                    "StatefulSet" => WorkloadKind::StatefulSet,
+                    _ => WorkloadKind::DaemonSet,
+                };
+                page::decode(text, on_meta, &mut |w: RawWorkload| {
+                    let w = w.into_workload(wk);
+                    let named = !w.metadata.name.is_empty();
+                    put(Object::Workload(w), named)
+                })
+            }
+            _ => return None,
+        };
+        decoded.ok().filter(|_| !nameless)
     }
 
     fn list_done(&self) {
@@ -219,6 +261,11 @@ impl Live {
     /// The newest derived view.
     pub fn latest(&self) -> Arc<Derived> {
         self.derived.borrow().clone()
+    }
+
+    /// Objects that could not be read, named, across every kind.
+    pub fn warnings(&self) -> Vec<String> {
+        self.statuses.iter().flat_map(|s| s.warnings()).collect()
     }
 
     pub fn summary(&self) -> SyncSummary {

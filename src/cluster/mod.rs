@@ -4,4 +4,5 @@
 
 pub mod client;
 pub mod live;
+pub mod page;
 pub mod watch;

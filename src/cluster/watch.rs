@@ -3,6 +3,7 @@
 //! backoff, and a sync state the status bar can show. Malformed objects are skipped with a
 //! warning naming them; a forbidden kind degrades to an empty, flagged reflector.
 
+use super::page::ListMeta;
 use futures::TryStreamExt;
 use kube::api::{ListParams, WatchEvent, WatchParams};
 use kube::core::Request;
@@ -69,6 +70,13 @@ pub trait Sink: Send + Sync {
     /// One page of a fresh list, decoded into a staging area as it arrives so the raw pages
     /// are never all held at once (100,000 pods of raw JSON would be a gigabyte).
     fn list_page(&self, items: &[&RawValue]) -> Vec<String>;
+    /// A whole page decoded in one scan of its text, calling `on_meta` with the list metadata
+    /// as soon as it is read. `None` when this sink has no such decoder or an item would not
+    /// decode: the page then goes through `list_page`, which names the bad item.
+    fn list_text(&self, text: &str, on_meta: &mut dyn FnMut(&ListMeta)) -> Option<(ListMeta, usize)> {
+        let _ = (text, on_meta);
+        None
+    }
     /// The list is complete: everything of this kind is replaced by what the pages held.
     fn list_done(&self);
     fn upsert(&self, raw: &RawValue) -> Result<(), String>;
@@ -221,14 +229,6 @@ struct RawList<'a> {
     items: Vec<&'a RawValue>,
 }
 
-#[derive(serde::Deserialize, Default)]
-struct ListMeta {
-    #[serde(rename = "resourceVersion", default)]
-    resource_version: Option<String>,
-    #[serde(rename = "continue", default)]
-    continue_: Option<String>,
-}
-
 /// A name for an undecodable object, read leniently from its metadata.
 pub fn describe(raw: &RawValue) -> String {
     match key_of(raw) {
@@ -358,14 +358,32 @@ async fn list(
     let mut pending = fetch_page(client, req, None)?;
     loop {
         let text = (&mut pending.0).await.map_err(|e| kube::Error::Service(Box::new(e)))??;
-        let page: RawList = serde_json::from_str(&text).map_err(kube::Error::SerdeError)?;
-        let cont = page.metadata.continue_.as_deref().filter(|c| !c.is_empty());
-        if let Some(c) = cont {
-            pending = fetch_page(client, req, Some(c))?;
-        }
-        loaded += page.items.len();
-        for w in sink.list_page(&page.items) {
-            refl.warn(w);
+        let mut next: Option<Result<Prefetch, kube::Error>> = None;
+        let mut on_meta = |m: &ListMeta| {
+            if let Some(c) = m.next() {
+                next = Some(fetch_page(client, req, Some(c)));
+            }
+        };
+        let meta = match sink.list_text(&text, &mut on_meta) {
+            Some((meta, n)) => {
+                loaded += n;
+                meta
+            }
+            None => {
+                let page: RawList = serde_json::from_str(&text).map_err(kube::Error::SerdeError)?;
+                if let (None, Some(c)) = (&next, page.metadata.next()) {
+                    next = Some(fetch_page(client, req, Some(c)));
+                }
+                loaded += page.items.len();
+                for w in sink.list_page(&page.items) {
+                    refl.warn(w);
+                }
+                page.metadata
+            }
+        };
+        let cont = meta.next();
+        if let Some(n) = next {
+            pending = n?;
         }
         if first_listing {
             refl.set_state(SyncState::Listing { loaded });
@@ -375,7 +393,7 @@ async fn list(
             sink.list_done();
             refl.set_state(SyncState::Synced);
             bump();
-            return Ok(page.metadata.resource_version.unwrap_or_default());
+            return Ok(meta.resource_version.unwrap_or_default());
         }
     }
 }
