@@ -107,7 +107,7 @@ impl Sink for MeshSink {
         warnings
     }
 
-    fn list_text(&self, text: &str, on_meta: &mut dyn FnMut(&ListMeta)) -> Option<(ListMeta, usize)> {
+    fn list_text(&self, text: &[u8], on_meta: &mut dyn FnMut(&ListMeta)) -> Option<(ListMeta, usize)> {
         use crate::mesh::types::{Pod, RawWorkload, ReplicaSet, Service, ServiceAccount, WorkloadKind};
         let mut staged = self.staging.lock().unwrap_or_else(|e| e.into_inner());
         // A nameless object fails the page too, so the item-by-item path can name the problem.

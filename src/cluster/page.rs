@@ -27,11 +27,11 @@ impl ListMeta {
 /// item fails the whole page, so the caller can fall back to a path that names it; items
 /// handed to `each` before the failure must be safe to hand over again.
 pub fn decode<T: DeserializeOwned>(
-    text: &str,
+    text: &[u8],
     on_meta: &mut dyn FnMut(&ListMeta),
     each: &mut dyn FnMut(T),
 ) -> Result<(ListMeta, usize), serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_str(text);
+    let mut de = serde_json::Deserializer::from_slice(text);
     let out = PageSeed { on_meta, each, _t: PhantomData }.deserialize(&mut de)?;
     de.end()?;
     Ok(out)
@@ -126,7 +126,7 @@ mod tests {
         let mut names = Vec::new();
         let mut on_meta = |_: &ListMeta| order.push("meta");
         let mut each = |i: Item| names.push(i.name);
-        let (meta, n) = decode(text, &mut on_meta, &mut each).map_err(|e| e.to_string())?;
+        let (meta, n) = decode(text.as_bytes(), &mut on_meta, &mut each).map_err(|e| e.to_string())?;
         assert_eq!(n, names.len());
         Ok((meta, names, order))
     }
