@@ -357,7 +357,7 @@ pub struct JournalItem {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JournalEntry {
-    /// Sortable and unique: the UTC time of the apply, `20261127T013000Z-1a2b`.
+    /// Sortable and unique: the UTC time of the apply to the millisecond, `20261127T013000.042Z-1a2b`.
     pub id: String,
     pub time: String,
     pub context: String,

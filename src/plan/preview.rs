@@ -77,14 +77,73 @@ impl Preview {
                 ItemStatus::Conflict | ItemStatus::Forbidden | ItemStatus::Invalid => s.blocked += 1,
             }
         }
-        s.pods_to_restart = expanded.restarts.iter().filter(|r| r.cannot_roll.is_none()).map(|r| r.pods).sum();
+        // A workload rolls only if its object really changes: re-applying an applied plan
+        // restarts nothing. What cannot roll stays listed, so it is never silently skipped.
+        let changes =
+            |w: &str| items.iter().any(|i| i.change.target.display() == w && matches!(i.status, ItemStatus::Change));
+        let restarts: Vec<_> =
+            expanded.restarts.iter().filter(|r| r.cannot_roll.is_some() || changes(&r.workload)).cloned().collect();
+        s.pods_to_restart = restarts.iter().filter(|r| r.cannot_roll.is_none()).map(|r| r.pods).sum();
         let mut all = expanded.findings.clone();
         all.extend(findings);
-        Preview { context: context.into(), items, findings: all, restarts: expanded.restarts.clone(), summary: s }
+        Preview { context: context.into(), items, findings: all, restarts, summary: s }
     }
 
     /// True when applying would write something.
     pub fn has_changes(&self) -> bool {
         self.items.iter().any(|i| !matches!(i.status, ItemStatus::Unchanged))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{ObjRef, Op};
+
+    fn item(kind: &str, name: &str, status: ItemStatus) -> PreviewItem {
+        PreviewItem {
+            change: Change {
+                target: ObjRef::new("apps/v1", kind, "rng", name),
+                op: Op::Apply { body: serde_json::json!({}) },
+                action: 0,
+                why: "restart".into(),
+            },
+            live: None,
+            result: None,
+            diff: String::new(),
+            status,
+            conflicts: vec![],
+            error: None,
+            managed_by: None,
+        }
+    }
+
+    fn restart(workload: &str, pods: usize, cannot: Option<&str>) -> Restart {
+        Restart { workload: workload.into(), pods, batch: 1, cannot_roll: cannot.map(Into::into) }
+    }
+
+    #[test]
+    fn only_workloads_that_really_change_count_as_restarting() {
+        let expanded = Expanded {
+            changes: vec![],
+            findings: vec![],
+            restarts: vec![
+                restart("Deployment rng/numbers-api", 2, None),
+                restart("Deployment rng/numbers-web", 3, None),
+                restart("Pod rng/debug", 1, Some("a bare pod: delete it to replace it")),
+            ],
+        };
+        let items = vec![
+            item("Deployment", "numbers-api", ItemStatus::Change),
+            item("Deployment", "numbers-web", ItemStatus::Unchanged),
+        ];
+        let p = Preview::new("sim-admin", items, &expanded, vec![]);
+        assert_eq!(
+            p.summary,
+            Summary { created: 0, changed: 1, unchanged: 1, deleted: 0, blocked: 0, pods_to_restart: 2 }
+        );
+        let listed: Vec<&str> = p.restarts.iter().map(|r| r.workload.as_str()).collect();
+        assert_eq!(listed, ["Deployment rng/numbers-api", "Pod rng/debug"]);
+        assert!(p.has_changes());
     }
 }
