@@ -267,7 +267,7 @@ pub async fn run_into(
     loop {
         let rv = match resume.take() {
             Some(rv) => rv,
-            None => match list(&client, &req, &refl, sink.as_ref(), &bump).await {
+            None => match list(&client, &req, &refl, &sink, &bump).await {
                 Ok(rv) => {
                     backoff = Duration::from_millis(250);
                     rv

@@ -7,6 +7,7 @@ use super::{KindStatus, Sink, SyncState};
 use kube::api::ListParams;
 use kube::core::Request;
 use serde_json::value::RawValue;
+use std::sync::Arc;
 
 #[derive(serde::Deserialize)]
 struct RawList<'a> {
@@ -37,7 +38,7 @@ fn fetch_page(
     cont: Option<&str>,
     mut buf: Vec<u8>,
 ) -> Result<Prefetch, kube::Error> {
-    use futures::AsyncReadExt;
+    use futures::AsyncBufReadExt;
     let mut lp = ListParams::default().limit(PAGE);
     if let Some(c) = cont {
         lp = lp.continue_token(c);
@@ -48,8 +49,17 @@ fn fetch_page(
         let body = client.request_stream(http).await?;
         futures::pin_mut!(body);
         buf.clear();
-        body.read_to_end(&mut buf).await.map_err(|e| kube::Error::Service(Box::new(e)))?;
-        Ok(buf)
+        // Chunk by chunk rather than `read_to_end`, which zeroes the whole spare capacity of
+        // the buffer first: a megabytes-large memset per page.
+        loop {
+            let chunk = body.fill_buf().await.map_err(|e| kube::Error::Service(Box::new(e)))?;
+            if chunk.is_empty() {
+                return Ok(buf);
+            }
+            buf.extend_from_slice(chunk);
+            let n = chunk.len();
+            futures::AsyncBufRead::consume(body.as_mut(), n);
+        }
     })))
 }
 
@@ -60,7 +70,7 @@ pub(super) async fn list(
     client: &kube::Client,
     req: &Request,
     refl: &KindStatus,
-    sink: &dyn Sink,
+    sink: &Arc<dyn Sink>,
     bump: &impl Fn(),
 ) -> Result<String, kube::Error> {
     let mut loaded = 0usize;
@@ -69,33 +79,22 @@ pub(super) async fn list(
     let mut spare = Vec::new();
     loop {
         let text = (&mut pending.0).await.map_err(|e| kube::Error::Service(Box::new(e)))??;
-        let mut next: Option<Result<Prefetch, kube::Error>> = None;
-        let mut on_meta = |m: &ListMeta| {
-            if let Some(c) = m.next() {
-                next = Some(fetch_page(client, req, Some(c), std::mem::take(&mut spare)));
-            }
-        };
-        let meta = match sink.list_text(&text, &mut on_meta) {
-            Some((meta, n)) => {
-                loaded += n;
-                meta
-            }
-            None => {
-                let page: RawList = serde_json::from_slice(&text).map_err(kube::Error::SerdeError)?;
-                if let (None, Some(c)) = (&next, page.metadata.next()) {
-                    next = Some(fetch_page(client, req, Some(c), std::mem::take(&mut spare)));
-                }
-                loaded += page.items.len();
-                for w in sink.list_page(&page.items) {
-                    refl.warn(w);
-                }
-                page.metadata
-            }
-        };
+        // Decoding a page takes milliseconds of CPU: off the runtime's workers, so the next
+        // page's fetch (spawned from `on_meta`) runs meanwhile instead of waiting in this
+        // worker's queue until the decode is done.
+        let (c, r, s) = (client.clone(), req.clone(), sink.clone());
+        let page = tokio::task::spawn_blocking(move || decode_page(&c, &r, s.as_ref(), text, spare))
+            .await
+            .map_err(|e| kube::Error::Service(Box::new(e)))?;
+        spare = page.text;
+        let (meta, n, warnings) = page.decoded.map_err(kube::Error::SerdeError)?;
+        loaded += n;
+        for w in warnings {
+            refl.warn(w);
+        }
         let cont = meta.next().is_some();
-        spare = text;
-        if let Some(n) = next {
-            pending = n?;
+        if let Some(next) = page.next {
+            pending = next?;
         }
         if first_listing {
             refl.set_state(SyncState::Listing { loaded });
@@ -108,4 +107,42 @@ pub(super) async fn list(
             return Ok(meta.resource_version.unwrap_or_default());
         }
     }
+}
+
+struct Decoded {
+    /// The page's buffer, handed back for reuse.
+    text: Vec<u8>,
+    decoded: Result<(ListMeta, usize, Vec<String>), serde_json::Error>,
+    next: Option<Result<Prefetch, kube::Error>>,
+}
+
+/// One page into the sink: in one pass where the sink can, else item by item with warnings
+/// that name what could not be read. The next page is requested as soon as its token is known.
+fn decode_page(client: &kube::Client, req: &Request, sink: &dyn Sink, text: Vec<u8>, spare: Vec<u8>) -> Decoded {
+    let mut spare = Some(spare);
+    let mut next: Option<Result<Prefetch, kube::Error>> = None;
+    let mut request_next = |cont: &str, next: &mut Option<_>| {
+        if next.is_none() {
+            *next = Some(fetch_page(client, req, Some(cont), spare.take().unwrap_or_default()));
+        }
+    };
+    let fast = {
+        let mut on_meta = |m: &ListMeta| {
+            if let Some(c) = m.next() {
+                request_next(c, &mut next);
+            }
+        };
+        sink.list_text(&text, &mut on_meta)
+    };
+    let decoded = match fast {
+        Some((meta, n)) => Ok((meta, n, Vec::new())),
+        None => serde_json::from_slice::<RawList>(&text).map(|page| {
+            if let Some(c) = page.metadata.next() {
+                request_next(c, &mut next);
+            }
+            let warnings = sink.list_page(&page.items);
+            (page.metadata, page.items.len(), warnings)
+        }),
+    };
+    Decoded { text, decoded, next }
 }
