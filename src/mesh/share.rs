@@ -62,13 +62,13 @@ impl<T> Shared<T> {
 /// dropped once the pool has doubled since the last sweep, so churn cannot grow it forever.
 #[derive(Debug, Clone)]
 pub struct Pool<T> {
-    set: HashSet<Arc<T>>,
+    set: HashSet<Arc<T>, foldhash::fast::RandomState>,
     sweep_at: usize,
 }
 
 impl<T> Default for Pool<T> {
     fn default() -> Self {
-        Pool { set: HashSet::new(), sweep_at: 1024 }
+        Pool { set: HashSet::default(), sweep_at: 1024 }
     }
 }
 
