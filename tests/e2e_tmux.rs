@@ -4,45 +4,11 @@
 mod common;
 
 use common::DEADLINE;
+use common::tmux::{keys, start, wait_screen};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
-use std::process::Command;
-use std::time::{Duration, Instant};
-
-struct Session {
-    name: String,
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.name]).status();
-    }
-}
-
-fn capture(s: &Session) -> String {
-    let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &s.name]).output().expect("tmux capture-pane");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn keys(s: &Session, keys: &[&str]) {
-    let status = Command::new("tmux").arg("send-keys").arg("-t").arg(&s.name).args(keys).status().unwrap();
-    assert!(status.success());
-}
-
-fn wait_screen(s: &Session, what: &str, deadline: Duration, ok: impl Fn(&str) -> bool) -> String {
-    let end = Instant::now() + deadline;
-    loop {
-        let screen = capture(s);
-        if ok(&screen) {
-            return screen;
-        }
-        if Instant::now() > end {
-            panic!("timed out waiting for {what}; the screen was:\n{screen}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use std::time::Instant;
 
 fn row<'a>(screen: &'a str, starts: &str) -> Option<&'a str> {
     screen.lines().find(|l| l.trim_start().starts_with(starts))
@@ -50,8 +16,7 @@ fn row<'a>(screen: &'a str, starts: &str) -> Option<&'a str> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn demo_shows_numbers_api_and_follows_a_label_change() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        println!("SKIPPED demo_shows_numbers_api_and_follows_a_label_change: tmux is not installed");
+    if !common::tmux::available("demo_shows_numbers_api_and_follows_a_label_change") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -63,10 +28,7 @@ async fn demo_shows_numbers_api_and_follows_a_label_change() {
         bin = env!("CARGO_BIN_EXE_meshdeck"),
         kc = kubeconfig.display()
     );
-    let status =
-        Command::new("tmux").args(["new-session", "-d", "-s", &name, "-x", "160", "-y", "48", &cmd]).status().unwrap();
-    assert!(status.success());
-    let s = Session { name };
+    let s = start(name, &cmd);
 
     let screen = wait_screen(&s, "the namespaces screen with rng", DEADLINE, |t| {
         t.contains("Namespaces") && row(t, "rng").is_some() && row(t, "payments").is_some()

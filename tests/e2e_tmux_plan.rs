@@ -7,52 +7,9 @@
 mod common;
 
 use common::DEADLINE;
-use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
+use common::tmux::{Session, keys, start, text, wait_screen};
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
 use serde_json::{Value, json};
-use std::process::Command;
-use std::time::{Duration, Instant};
-
-struct Session {
-    name: String,
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.name]).status();
-    }
-}
-
-fn capture(s: &Session) -> String {
-    let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &s.name]).output().expect("tmux capture-pane");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Sends tmux key names ("Enter", "Tab", "Escape") or text, one argument each.
-fn keys(s: &Session, keys: &[&str]) {
-    let status = Command::new("tmux").arg("send-keys").arg("-t").arg(&s.name).args(keys).status().unwrap();
-    assert!(status.success());
-}
-
-/// Sends text literally (no key-name lookup), so "a" or "Enter" inside a value stay text.
-fn text(s: &Session, text: &str) {
-    let status = Command::new("tmux").args(["send-keys", "-l", "-t", &s.name, text]).status().unwrap();
-    assert!(status.success());
-}
-
-fn wait_screen(s: &Session, what: &str, deadline: Duration, ok: impl Fn(&str) -> bool) -> String {
-    let end = Instant::now() + deadline;
-    loop {
-        let screen = capture(s);
-        if ok(&screen) {
-            return screen;
-        }
-        if Instant::now() > end {
-            panic!("timed out waiting for {what}; the screen was:\n{screen}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// The status bar's staged count reaching `n`.
 fn staged(s: &Session, n: usize) {
@@ -78,28 +35,9 @@ async fn get(client: &kube::Client, group: &str, kind: &str, ns: &str, name: &st
     Some(serde_json::to_value(o).unwrap())
 }
 
-/// Every pod of the app is 2/2 ready with an istio-proxy container, and none is terminating.
-async fn all_injected_and_ready(client: &kube::Client, app: &str) -> Option<usize> {
-    let pods: Api<Pod> = Api::namespaced(client.clone(), "rng");
-    let list = pods.list(&ListParams::default().labels(&format!("app={app}"))).await.ok()?;
-    let ok = !list.items.is_empty()
-        && list.items.iter().all(|p| {
-            let names: Vec<&str> =
-                p.spec.as_ref().map_or(vec![], |s| s.containers.iter().map(|c| c.name.as_str()).collect());
-            let statuses = p.status.as_ref().and_then(|s| s.container_statuses.clone()).unwrap_or_default();
-            p.metadata.deletion_timestamp.is_none()
-                && names.len() == 2
-                && names.contains(&"istio-proxy")
-                && statuses.len() == 2
-                && statuses.iter().all(|c| c.ready)
-        });
-    ok.then_some(list.items.len())
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_rng_migration_through_the_ui() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        println!("SKIPPED the_rng_migration_through_the_ui: tmux is not installed");
+    if !common::tmux::available("the_rng_migration_through_the_ui") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -112,10 +50,7 @@ async fn the_rng_migration_through_the_ui() {
         bin = env!("CARGO_BIN_EXE_meshdeck"),
         kc = kubeconfig.display()
     );
-    let status =
-        Command::new("tmux").args(["new-session", "-d", "-s", &name, "-x", "160", "-y", "48", &cmd]).status().unwrap();
-    assert!(status.success());
-    let s = Session { name };
+    let s = start(name, &cmd);
     wait_screen(&s, "the namespaces screen with rng", DEADLINE, |t| t.contains("Namespaces") && t.contains("rng"));
 
     // Inject both workloads, with their restarts (the form's default).
@@ -194,7 +129,7 @@ async fn the_rng_migration_through_the_ui() {
     let client = kube::Client::try_from(cfg).unwrap();
     for app in ["numbers-api", "numbers-web"] {
         let n = common::wait_for(&format!("{app} pods 2/2 with istio-proxy"), DEADLINE * 4, || {
-            all_injected_and_ready(&client, app)
+            common::all_injected_and_ready(&client, "rng", app)
         })
         .await;
         assert_eq!(n, 2, "{app}");

@@ -5,8 +5,7 @@
 mod common;
 
 use common::{DEADLINE, sim, wait_for};
-use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, DynamicObject, ListParams};
+use kube::api::{Api, DynamicObject};
 use kube::core::{ApiResource, GroupVersionKind};
 use meshdeck::sim::run::SimHandle;
 use serde_json::{Value, json};
@@ -73,24 +72,6 @@ fn restorable(v: &Value) -> Value {
         a.remove("deployment.kubernetes.io/revision");
     }
     json!({"labels": v.pointer("/metadata/labels"), "annotations": annotations, "spec": v["spec"]})
-}
-
-/// Every pod of the app is 2/2 ready with an istio-proxy container, and none is terminating.
-async fn all_injected_and_ready(client: &kube::Client, app: &str) -> Option<usize> {
-    let pods: Api<Pod> = Api::namespaced(client.clone(), "rng");
-    let list = pods.list(&ListParams::default().labels(&format!("app={app}"))).await.ok()?;
-    let ok = !list.items.is_empty()
-        && list.items.iter().all(|p| {
-            let names: Vec<&str> =
-                p.spec.as_ref().map_or(vec![], |s| s.containers.iter().map(|c| c.name.as_str()).collect());
-            let statuses = p.status.as_ref().and_then(|s| s.container_statuses.clone()).unwrap_or_default();
-            p.metadata.deletion_timestamp.is_none()
-                && names.contains(&"istio-proxy")
-                && names.len() == 2
-                && statuses.len() == 2
-                && statuses.iter().all(|c| c.ready)
-        });
-    ok.then_some(list.items.len())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -162,9 +143,10 @@ async fn the_rng_migration_headless_then_undone() {
     assert_eq!(cli.journal_files(), 1);
 
     for app in ["numbers-api", "numbers-web"] {
-        let n =
-            wait_for(&format!("{app} pods 2/2 with istio-proxy"), DEADLINE, || all_injected_and_ready(&client, app))
-                .await;
+        let n = wait_for(&format!("{app} pods 2/2 with istio-proxy"), DEADLINE, || {
+            common::all_injected_and_ready(&client, "rng", app)
+        })
+        .await;
         assert_eq!(n, 2, "{app}");
     }
     let pa = get(&client, "security.istio.io", "PeerAuthentication", "rng", "default").await.unwrap();

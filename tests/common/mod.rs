@@ -2,6 +2,8 @@
 //! its contexts, and condition waits with generous deadlines.
 #![allow(dead_code)]
 
+pub mod tmux;
+
 use meshdeck::sim::run::{SimHandle, SimOptions, start};
 use std::future::Future;
 use std::time::Duration;
@@ -42,3 +44,21 @@ where
 
 /// Generous: these run on a loaded 2-core machine.
 pub const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Every pod of the app is 2/2 ready with an istio-proxy container, and none is terminating.
+pub async fn all_injected_and_ready(client: &kube::Client, namespace: &str, app: &str) -> Option<usize> {
+    let pods: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::namespaced(client.clone(), namespace);
+    let list = pods.list(&kube::api::ListParams::default().labels(&format!("app={app}"))).await.ok()?;
+    let ok = !list.items.is_empty()
+        && list.items.iter().all(|p| {
+            let names: Vec<&str> =
+                p.spec.as_ref().map_or(vec![], |s| s.containers.iter().map(|c| c.name.as_str()).collect());
+            let statuses = p.status.as_ref().and_then(|s| s.container_statuses.clone()).unwrap_or_default();
+            p.metadata.deletion_timestamp.is_none()
+                && names.contains(&"istio-proxy")
+                && names.len() == 2
+                && statuses.len() == 2
+                && statuses.iter().all(|c| c.ready)
+        });
+    ok.then_some(list.items.len())
+}
