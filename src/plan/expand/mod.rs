@@ -183,7 +183,20 @@ fn expand_one(b: &mut Builder, action: &Action, journal: &[JournalEntry]) -> Res
             })?;
             for mut c in undo::inverse(e) {
                 c.action = b.action;
+                // Putting a pod template back rolls the workload as surely as changing it did.
+                let rolls = matches!(&c.op, Op::Patch { ops } if ops.iter().any(|o| {
+                    o["op"] != "test" && o["path"].as_str().is_some_and(|p| p.starts_with("/spec/template/"))
+                }));
+                let snap = b.snap;
+                let w = snap.workloads.values().find(|w| {
+                    w.kind.as_str() == c.target.kind
+                        && w.metadata.namespace == c.target.namespace
+                        && w.metadata.name == c.target.name
+                });
                 b.out.changes.push(c);
+                if let (true, Some(w)) = (rolls, w) {
+                    restart::restart_workload(b, w, None);
+                }
             }
             Ok(())
         }

@@ -2,7 +2,7 @@
 //! restored, removed labels put back.
 
 use super::fixtures::*;
-use crate::plan::{Change, ItemState, JournalEntry, JournalItem, ObjRef, Op, Plan, inverse};
+use crate::plan::{Change, ItemState, JournalEntry, JournalItem, ObjRef, Op, Plan, Restart, inverse};
 use serde_json::{Value, json};
 
 fn item(target: ObjRef, op: Op, before: Option<Value>, after: Option<Value>, state: ItemState) -> JournalItem {
@@ -143,6 +143,11 @@ fn undo_action_expands_from_the_journal() {
     assert_eq!(e.changes[0].action, 0);
     assert!(e.changes[1..].iter().all(|c| c.action == 1));
     assert_eq!(e.changes[4].op, Op::Delete { uid: Some("uid-ap".into()) });
+    // Putting numbers-api's template back rolls it.
+    assert_eq!(
+        e.restarts,
+        [Restart { workload: "Deployment rng/numbers-api".into(), pods: 2, batch: 1, cannot_roll: None }]
+    );
     let err = run_with(&demo(), &plan("- {action: undo, entry: nope}"), &journal).unwrap_err();
     assert_eq!(
         err,
