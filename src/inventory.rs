@@ -65,7 +65,7 @@ fn table(view: &MeshView) -> String {
             n.mtls.mode.as_str().to_string(),
         ]);
     }
-    out.push_str(&columns(&rows));
+    out.push_str(&columns(&rows, "   "));
     out.push('\n');
     let mut rows = vec![vec![
         "NAMESPACE".to_string(),
@@ -95,17 +95,19 @@ fn table(view: &MeshView) -> String {
             w.authorization.to_string(),
         ]);
     }
-    out.push_str(&columns(&rows));
+    out.push_str(&columns(&rows, "   "));
     out
 }
 
-fn columns(rows: &[Vec<String>]) -> String {
+/// Rows as left-aligned columns separated by `gap`, trailing spaces trimmed: the plain-text
+/// tables of the headless commands.
+pub(crate) fn columns(rows: &[Vec<String>], gap: &str) -> String {
     let n = rows.first().map_or(0, Vec::len);
     let widths: Vec<usize> = (0..n).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
     let mut out = String::new();
     for r in rows {
         let line: Vec<String> = r.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
-        out.push_str(line.join("   ").trim_end());
+        out.push_str(line.join(gap).trim_end());
         out.push('\n');
     }
     out

@@ -4,31 +4,40 @@
 use super::model::ObjRef;
 use serde_json::Value;
 
+/// The identity fields an edit may not change, as (field, JSON pointer, the staged value).
+fn identity(target: &ObjRef) -> [(&'static str, &'static str, &str); 4] {
+    [
+        ("apiVersion", "/apiVersion", target.api_version.as_str()),
+        ("kind", "/kind", target.kind.as_str()),
+        ("metadata.name", "/metadata/name", target.name.as_str()),
+        ("metadata.namespace", "/metadata/namespace", target.namespace.as_str()),
+    ]
+}
+
+/// The first identity field whose edited value differs: (field, edited value, staged value).
+pub fn identity_mismatch<'a>(target: &'a ObjRef, body: &'a Value) -> Option<(&'static str, &'a str, &'a str)> {
+    identity(target).into_iter().find_map(|(field, ptr, want)| {
+        let have = body.pointer(ptr).and_then(Value::as_str).unwrap_or("");
+        (have != want).then_some((field, have, want))
+    })
+}
+
 /// Checks that an edited body still names the staged object: same apiVersion, kind,
 /// metadata.name and metadata.namespace. The error names the field.
 pub fn check_edit(target: &ObjRef, body: &Value) -> Result<(), String> {
     if !body.is_object() {
         return Err("the edited object is not a YAML mapping".into());
     }
-    let fields = [
-        ("apiVersion", "/apiVersion", target.api_version.as_str()),
-        ("kind", "/kind", target.kind.as_str()),
-        ("metadata.name", "/metadata/name", target.name.as_str()),
-        ("metadata.namespace", "/metadata/namespace", target.namespace.as_str()),
-    ];
-    for (field, ptr, want) in fields {
-        let have = body.pointer(ptr).and_then(Value::as_str).unwrap_or("");
-        if have != want {
-            return Err(match (have.is_empty(), want.is_empty()) {
-                (true, _) => format!("{field} is missing; the staged object's is `{want}`"),
-                (false, true) => format!("{field} is `{have}`, but {} is cluster-scoped", target.display()),
-                (false, false) => {
-                    format!("{field} is `{have}`; the staged object's is `{want}`, and an edit cannot change it")
-                }
-            });
-        }
+    match identity_mismatch(target, body) {
+        None => Ok(()),
+        Some((field, have, want)) => Err(match (have.is_empty(), want.is_empty()) {
+            (true, _) => format!("{field} is missing; the staged object's is `{want}`"),
+            (false, true) => format!("{field} is `{have}`, but {} is cluster-scoped", target.display()),
+            (false, false) => {
+                format!("{field} is `{have}`; the staged object's is `{want}`, and an edit cannot change it")
+            }
+        }),
     }
-    Ok(())
 }
 
 /// Parses an edited object's YAML and checks it against the staged object. Errors read

@@ -23,7 +23,7 @@ mod undo;
 mod tests;
 
 pub use diff::{for_display, unified};
-pub use edit::{check_edit, parse_edit};
+pub use edit::{check_edit, identity_mismatch, parse_edit};
 pub use expand::{batch_size, expand};
 pub use export::export;
 pub use gitops::managed_by;

@@ -55,26 +55,19 @@ pub fn check_edit(text: &str, target: &ObjRef) -> Result<Value, String> {
     if !value.is_object() {
         return Err("line 1, column 1: the object must be a YAML mapping (apiVersion, kind, metadata, …)".into());
     }
-    let s = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
-    let meta_line = line_of(text, "metadata", 0).unwrap_or(1);
-    let checks = [
-        ("apiVersion", s(value.get("apiVersion")), &target.api_version, line_of(text, "apiVersion", 0)),
-        ("kind", s(value.get("kind")), &target.kind, line_of(text, "kind", 0)),
-        ("metadata.name", s(value.pointer("/metadata/name")), &target.name, line_of(text, "name", meta_line)),
-        (
-            "metadata.namespace",
-            s(value.pointer("/metadata/namespace")),
-            &target.namespace,
-            line_of(text, "namespace", meta_line),
-        ),
-    ];
-    for (field, got, want, line) in checks {
-        if got != *want {
-            let at = line.map(|l| format!("line {l}, column 1: ")).unwrap_or_default();
-            return Err(format!(
-                "{at}{field} must stay `{want}` (found `{got}`): an edit changes the object, not which object"
-            ));
-        }
+    if let Some((field, got, want)) = crate::plan::identity_mismatch(target, &value) {
+        // The line of the key in the text, for the message (nested keys after `metadata:`).
+        let meta_line = line_of(text, "metadata", 0).unwrap_or(1);
+        let line = match field {
+            "apiVersion" => line_of(text, "apiVersion", 0),
+            "kind" => line_of(text, "kind", 0),
+            "metadata.name" => line_of(text, "name", meta_line),
+            _ => line_of(text, "namespace", meta_line),
+        };
+        let at = line.map(|l| format!("line {l}, column 1: ")).unwrap_or_default();
+        return Err(format!(
+            "{at}{field} must stay `{want}` (found `{got}`): an edit changes the object, not which object"
+        ));
     }
     Ok(value)
 }
