@@ -5,6 +5,7 @@
 # 2-core machine is noisy; the CPU-seconds of both processes and the load are printed too.
 #
 #   benches/scale.sh [namespaces=1000,workloads=10000,pods-per-workload=10]
+#   RUNS=5 benches/scale.sh       # inventory 5 times against one sim, then the medians
 set -euo pipefail
 cd "$(dirname "$0")/.."
 spec=${1:-namespaces=1000,workloads=10000,pods-per-workload=10}
@@ -36,9 +37,20 @@ measure() {
     "CPU ${user} s user + ${sys} s sys; the sim meanwhile $(python3 -c "print(round(($sim_cpu1 - $sim_cpu0) / $(getconf CLK_TCK), 2))") CPU-s (load: $(cut -d' ' -f1-3 /proc/loadavg))"
 }
 if "$bin" inventory --help >/dev/null 2>&1; then
-  measure "meshdeck inventory -o json" "$bin" inventory -o json
-  pods=$(python3 -c "import json,sys; d=json.load(open('$work/out.json')); print(sum(n['pods'] for n in d['namespaces']))" 2>/dev/null || echo "?")
-  echo "meshdeck inventory: pods counted: $pods"
+  for _ in $(seq "${RUNS:-1}"); do
+    measure "meshdeck inventory -o json" "$bin" inventory -o json
+    cat "$work/time" >>"$work/times"
+    pods=$(python3 -c "import json,sys; d=json.load(open('$work/out.json')); print(sum(n['pods'] for n in d['namespaces']))" 2>/dev/null || echo "?")
+    echo "meshdeck inventory: pods counted: $pods"
+  done
+  python3 - "$work/times" <<'PY'
+import statistics, sys
+rows = [line.split() for line in open(sys.argv[1]) if line.strip()]
+wall = [float(r[0]) for r in rows]
+rss = [int(r[1]) / 1024 for r in rows]
+print(f"meshdeck inventory over {len(rows)} run(s): wall median {statistics.median(wall):.2f} s "
+      f"(min {min(wall):.2f}, max {max(wall):.2f}), peak RSS median {statistics.median(rss):.0f} MiB (max {max(rss):.0f})")
+PY
 fi
 if [ "${WITH_KUBECTL:-0}" = 1 ] && command -v kubectl >/dev/null; then
   measure "kubectl get pods -A -o json" kubectl get pods -A -o json

@@ -15,13 +15,20 @@ use tokio::sync::{mpsc, watch};
 pub trait Render: Send + Sync {
     fn render(&self, id: u64) -> Value;
 
-    /// The object as JSON bytes with `metadata.resourceVersion` set to `rv`. Lists of 100,000
-    /// generated pods go through here, so a renderer may write bytes directly instead of
-    /// building a `Value`; the result must equal `render` with that version.
-    fn render_json(&self, id: u64, rv: u64) -> Vec<u8> {
+    /// Appends the object as JSON bytes with `metadata.resourceVersion` set to `rv`. Lists of
+    /// 100,000 generated pods go through here, so a renderer may write bytes directly into
+    /// the response instead of building a `Value`; the bytes must equal `render` with that
+    /// version.
+    fn write_json(&self, id: u64, rv: u64, out: &mut Vec<u8>) {
         let mut v = self.render(id);
         v["metadata"]["resourceVersion"] = json!(rv.to_string());
-        serde_json::to_vec(&v).unwrap_or_default()
+        let _ = serde_json::to_writer(out, &v);
+    }
+
+    fn render_json(&self, id: u64, rv: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.write_json(id, rv, &mut out);
+        out
     }
 }
 
@@ -41,10 +48,13 @@ pub struct Entry {
 
 impl Entry {
     /// The object as JSON bytes, without building a `Value` for generated objects.
-    pub fn json(&self) -> Vec<u8> {
+    /// Appends the object as JSON.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
         match &self.body {
-            Body::Value(v) => serde_json::to_vec(v.as_ref()).unwrap_or_default(),
-            Body::Lazy(r, id) => r.render_json(*id, self.rv),
+            Body::Value(v) => {
+                let _ = serde_json::to_writer(out, v.as_ref());
+            }
+            Body::Lazy(r, id) => r.write_json(*id, self.rv, out),
         }
     }
 

@@ -325,7 +325,7 @@ fn list(st: &Arc<ApiState>, t: &Target, query: &Query, accept: &str) -> Response
                 out.extend_from_slice(&serde_json::to_vec(&as_version(kind, &t.version, &o)).unwrap_or_default());
             }
             Some(o) => out.extend_from_slice(&serde_json::to_vec(o.as_ref()).unwrap_or_default()),
-            None => out.extend_from_slice(&e.json()),
+            None => e.write_json(&mut out),
         }
     }
     out.extend_from_slice(b"]}");

@@ -73,13 +73,13 @@ impl Templates {
         })
     }
 
-    fn write(&self, g: &Generated, tag: Tag, i: usize, rv: u64) -> Vec<u8> {
+    fn write(&self, g: &Generated, tag: Tag, i: usize, rv: u64, out: &mut Vec<u8>) {
         let rv = rv.to_string();
-        fn with_rv<'a>(t: &Template, mut values: Vec<&'a str>, rv: &'a str) -> Vec<u8> {
+        fn with_rv<'a>(t: &Template, mut values: Vec<&'a str>, rv: &'a str, out: &mut Vec<u8>) {
             values.push(rv);
-            t.write(&values)
+            t.write(&values, out)
         }
-        let put = |t: &Template, values: Vec<&str>| with_rv(t, values, &rv);
+        let mut put = |t: &Template, values: Vec<&str>| with_rv(t, values, &rv, out);
         match tag {
             Tag::Pod => {
                 let (mesh, v) = g.pod_vars(i);
@@ -142,13 +142,13 @@ impl Render for Generated {
         }
     }
 
-    fn render_json(&self, id: u64, rv: u64) -> Vec<u8> {
+    fn write_json(&self, id: u64, rv: u64, out: &mut Vec<u8>) {
         match (self.templates(), split(id)) {
-            (Some(t), Some((tag, i))) => t.write(self, tag, i, rv),
+            (Some(t), Some((tag, i))) => t.write(self, tag, i, rv, out),
             _ => {
                 let mut v = self.render(id);
                 v["metadata"]["resourceVersion"] = json!(rv.to_string());
-                serde_json::to_vec(&v).unwrap_or_default()
+                let _ = serde_json::to_writer(out, &v);
             }
         }
     }

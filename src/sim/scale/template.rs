@@ -114,12 +114,13 @@ impl Template {
     }
 
     /// Writes the object whose strings are `values`, in the order of `slots()`.
-    pub(crate) fn write(&self, values: &[&str]) -> Vec<u8> {
+    /// Appends the template with `values` spliced in.
+    pub(crate) fn write(&self, values: &[&str], out: &mut Vec<u8>) {
         debug_assert_eq!(values.len(), self.slots, "values for every slot");
         // Most values are checked once here rather than at each of their splices.
         let plain: Vec<bool> = values.iter().map(|v| plain(v)).collect();
         let spliced: usize = self.splices.iter().map(|s| values.get(s.slot).map_or(0, |v| v.len())).sum();
-        let mut out = Vec::with_capacity(self.text.len() + spliced + 16);
+        out.reserve(self.text.len() + spliced + 16);
         let mut from = 0;
         for s in &self.splices {
             out.extend_from_slice(&self.text[from..s.end]);
@@ -127,12 +128,11 @@ impl Template {
             if plain.get(s.slot).copied().unwrap_or(false) {
                 out.extend_from_slice(value.as_bytes());
             } else {
-                push_escaped(&mut out, value, s.depth);
+                push_escaped(out, value, s.depth);
             }
             from = s.end;
         }
         out.extend_from_slice(&self.text[from..]);
-        out
     }
 }
 
@@ -179,7 +179,8 @@ mod tests {
         for (a, b) in cases {
             let v = Two { a: a.into(), b: b.into() };
             let want = serde_json::to_vec(&shape(&v)).unwrap();
-            let got = t.write(&v.slots());
+            let mut got = Vec::new();
+            t.write(&v.slots(), &mut got);
             assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(want).unwrap(), "{a:?} {b:?}");
         }
     }
