@@ -268,9 +268,10 @@ pub fn derive(snap: &Snapshot, now: SystemTime) -> MeshView {
             service_account: t
                 .spec
                 .service_account_name
-                .clone()
+                .as_deref()
                 .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "default".into()),
+                .unwrap_or("default")
+                .to_string(),
             injection: WorkloadInjectionView {
                 expected: decision.inject,
                 revision: decision.revision.clone(),

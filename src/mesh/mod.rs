@@ -6,6 +6,7 @@
 pub mod authz;
 pub mod config_maps;
 pub mod derive;
+pub mod feed;
 pub mod injection;
 pub mod istio_types;
 pub mod mtls;
@@ -17,6 +18,7 @@ pub mod share;
 pub mod snapshot;
 pub mod types;
 pub mod view;
+pub mod wire;
 
 #[cfg(test)]
 mod tests;

@@ -2,11 +2,12 @@
 //! the same labels, annotations, containers and conditions, so at 100,000 pods sharing them
 //! is most of the snapshot's memory. Pure data structures; no IO.
 
-use super::types::{Condition, Container, ContainerStatus, OwnerRef, Pod};
+use super::feed::{Feed, Fields, WireOf};
+use super::types::{Condition, Container, ContainerStatus, Meta, OwnerRef, Pod, PodSpec, PodStatus};
+use super::wire::{PodWire, Str};
 use crate::labels::Labels;
 use serde::{Deserialize, Deserializer};
-use std::collections::HashSet;
-use std::hash::Hash;
+use std::collections::{HashMap, HashSet};
 use std::ops::Deref;
 use std::sync::Arc;
 
@@ -58,53 +59,101 @@ impl<T> Shared<T> {
     }
 }
 
-/// The distinct values seen so far of one type. Values no object holds any more are
-/// dropped once the pool has doubled since the last sweep, so churn cannot grow it forever.
+/// The distinct values seen so far of one type, by their `Feed` hash: a wire form finds the
+/// copy of the value it stands for without being built. Two distinct values with one hash
+/// (a 64-bit collision) just go unshared. Values no object holds any more are dropped once
+/// the pool has doubled since the last sweep, so churn cannot grow it forever.
 #[derive(Debug, Clone)]
 pub struct Pool<T> {
-    set: HashSet<Arc<T>, foldhash::fast::RandomState>,
+    map: HashMap<u64, Arc<T>, foldhash::fast::RandomState>,
     sweep_at: usize,
 }
 
 impl<T> Default for Pool<T> {
     fn default() -> Self {
-        Pool { set: HashSet::default(), sweep_at: 1024 }
+        Pool { map: HashMap::default(), sweep_at: 1024 }
     }
 }
 
-impl<T: Hash + Eq> Pool<T> {
+fn hash_of(v: &(impl Fields + ?Sized)) -> u64 {
+    let mut f = Feed::default();
+    v.feed(&mut f);
+    f.finish()
+}
+
+impl<T: Fields + Eq> Pool<T> {
     /// Replaces `v` by the pool's copy of an equal value, or makes `v` that copy.
     pub fn share(&mut self, v: &mut Shared<T>) {
-        match self.set.get(&v.0) {
-            Some(kept) => v.0 = kept.clone(),
+        let h = hash_of(&*v.0);
+        match self.map.get(&h) {
+            Some(kept) if **kept == *v.0 => v.0 = kept.clone(),
+            Some(_) => {}
+            None => self.insert(h, v.0.clone()),
+        }
+    }
+
+    /// The pool's copy of the value `w` stands for, built and kept if there is none yet.
+    pub fn from_wire<W: WireOf<T>>(&mut self, w: &W) -> Shared<T> {
+        let mut f = Feed::default();
+        w.feed(&mut f);
+        let h = f.finish();
+        match self.map.get(&h) {
+            Some(kept) if w.matches(kept) => Shared(kept.clone()),
+            Some(_) => Shared::from(w.build()),
             None => {
-                if self.set.len() >= self.sweep_at {
-                    self.set.retain(|a| Arc::strong_count(a) > 1);
-                    self.sweep_at = (self.set.len() * 2).max(1024);
-                }
-                self.set.insert(v.0.clone());
+                let v = Arc::new(w.build());
+                self.insert(h, v.clone());
+                Shared(v)
             }
         }
     }
 
+    fn insert(&mut self, h: u64, v: Arc<T>) {
+        if self.map.len() >= self.sweep_at {
+            self.map.retain(|_, a| Arc::strong_count(a) > 1);
+            self.sweep_at = (self.map.len() * 2).max(1024);
+        }
+        self.map.insert(h, v);
+    }
+
     /// Takes over another pool's values, so objects moved from it keep sharing.
     pub fn absorb(&mut self, other: Pool<T>) {
-        self.set.extend(other.set);
-        self.sweep_at = self.sweep_at.max(self.set.len() * 2);
+        for (h, v) in other.map {
+            self.map.entry(h).or_insert(v);
+        }
+        self.sweep_at = self.sweep_at.max(self.map.len() * 2);
     }
 
     pub fn len(&self) -> usize {
-        self.set.len()
+        self.map.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.set.is_empty()
+        self.map.is_empty()
+    }
+}
+
+/// The pool's copy of a few-valued string.
+fn intern(set: &mut HashSet<Arc<str>, foldhash::fast::RandomState>, s: &str) -> Arc<str> {
+    match set.get(s) {
+        Some(kept) => kept.clone(),
+        None => {
+            // Few-valued in any cluster, but a stream of distinct values must not grow it.
+            if set.len() >= 65_536 {
+                set.retain(|a| Arc::strong_count(a) > 1);
+            }
+            let v: Arc<str> = Arc::from(s);
+            set.insert(v.clone());
+            v
+        }
     }
 }
 
 /// The pools of the parts pods repeat.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PodParts {
+    /// Few-valued strings: service accounts, nodes, phases.
+    strings: HashSet<Arc<str>, foldhash::fast::RandomState>,
     labels: Pool<Labels>,
     owners: Pool<Vec<OwnerRef>>,
     containers: Pool<Vec<Container>>,
@@ -113,7 +162,16 @@ pub(crate) struct PodParts {
 }
 
 impl PodParts {
+    fn share_string(&mut self, s: &mut Option<Arc<str>>) {
+        if let Some(v) = s {
+            *v = intern(&mut self.strings, v);
+        }
+    }
+
     pub(crate) fn share(&mut self, pod: &mut Pod) {
+        self.share_string(&mut pod.spec.service_account_name);
+        self.share_string(&mut pod.spec.node_name);
+        self.share_string(&mut pod.status.phase);
         let m = &mut pod.metadata;
         self.labels.share(&mut m.labels);
         self.labels.share(&mut m.annotations);
@@ -124,7 +182,35 @@ impl PodParts {
         self.statuses.share(&mut pod.status.container_statuses);
     }
 
+    /// The pod `w` describes, its repeated parts taken from the pools.
+    pub(crate) fn build(&mut self, w: &PodWire) -> Pod {
+        let (m, status) = (&w.metadata, &w.status);
+        let spec = {
+            let PodParts { strings, containers, .. } = self;
+            PodSpec::from_wire(&w.spec, |c| containers.from_wire(c), |s| intern(&mut *strings, s))
+        };
+        Pod {
+            metadata: Meta {
+                name: m.name.owned(),
+                namespace: m.namespace.owned(),
+                labels: self.labels.from_wire(&m.labels),
+                annotations: self.labels.from_wire(&m.annotations),
+                owner_references: self.owners.from_wire(&m.owner_references),
+                creation_timestamp: m.creation_timestamp.as_ref().map(Str::owned),
+                deletion_timestamp: m.deletion_timestamp.as_ref().map(Str::owned),
+            },
+            spec,
+            status: PodStatus {
+                phase: status.phase.as_ref().map(|s| intern(&mut self.strings, s.as_str())),
+                conditions: self.conditions.from_wire(&status.conditions),
+                container_statuses: self.statuses.from_wire(&status.container_statuses),
+            },
+            mesh: Default::default(),
+        }
+    }
+
     pub(crate) fn absorb(&mut self, other: PodParts) {
+        self.strings.extend(other.strings);
         self.labels.absorb(other.labels);
         self.owners.absorb(other.owners);
         self.containers.absorb(other.containers);

@@ -276,6 +276,22 @@ impl Snapshot {
         Ok(())
     }
 
+    /// Stores the pod a wire form describes, its repeated parts taken from this snapshot's
+    /// pools without first building a copy of them.
+    pub fn put_pod_wire(&mut self, w: &super::wire::PodWire) {
+        let pod = self.pod_parts.build(w);
+        self.put_shared_pod(pod);
+    }
+
+    fn put_shared_pod(&mut self, mut o: Pod) {
+        o.mesh = super::proxy::PodMesh::of(&o);
+        let p = &mut o.mesh.proxy;
+        for s in [&mut p.revision, &mut p.image, &mut p.requested_image] {
+            self.strings.share(s);
+        }
+        self.pods.insert(key(&o.metadata), o);
+    }
+
     /// Stores a decoded object, replacing any earlier one with the same identity.
     pub fn put(&mut self, obj: Object) {
         match obj {
@@ -284,12 +300,7 @@ impl Snapshot {
             }
             Object::Pod(mut o) => {
                 self.pod_parts.share(&mut o);
-                o.mesh = super::proxy::PodMesh::of(&o);
-                let p = &mut o.mesh.proxy;
-                for s in [&mut p.revision, &mut p.image, &mut p.requested_image] {
-                    self.strings.share(s);
-                }
-                self.pods.insert(key(&o.metadata), o);
+                self.put_shared_pod(o);
             }
             Object::Workload(o) => {
                 let id =

@@ -2,10 +2,13 @@
 //! decoded straight from Kubernetes JSON. It must not hold k8s-openapi types, managedFields
 //! or whole specs, and it does no IO.
 
+use super::feed::WireOf;
 use super::share::Shared;
+use super::wire::{ContainerWire, PodWire, SpecWire};
 use crate::labels::Labels;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// Kubernetes writes `null` for empty collections as often as it omits them; both mean empty.
 pub(crate) fn nd<'de, D, T>(d: D) -> Result<T, D::Error>
@@ -16,37 +19,9 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
-/// The annotations whose key contains `istio.io/`; a `null` map is empty. The others are
-/// skipped without being allocated.
+/// Only Istio's annotations (see `wire::istio_pairs`); a `null` map is empty.
 fn istio_annotations<'de, D: Deserializer<'de>>(d: D) -> Result<Shared<Labels>, D::Error> {
-    struct Visit;
-    impl<'de> serde::de::Visitor<'de> for Visit {
-        type Value = Labels;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a map of string annotations")
-        }
-        fn visit_unit<E: serde::de::Error>(self) -> Result<Labels, E> {
-            Ok(Labels::new())
-        }
-        fn visit_none<E: serde::de::Error>(self) -> Result<Labels, E> {
-            Ok(Labels::new())
-        }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Labels, D::Error> {
-            d.deserialize_map(self)
-        }
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Labels, A::Error> {
-            let mut out = Labels::new();
-            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                if key.contains("istio.io/") {
-                    out.insert(key.into_owned(), map.next_value()?);
-                } else {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
-            Ok(out)
-        }
-    }
-    d.deserialize_option(Visit).map(Shared::from)
+    super::wire::istio_pairs(d).map(|p| Shared::from(p.build()))
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
@@ -104,75 +79,87 @@ pub struct Namespace {
     pub metadata: Meta,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Container {
-    #[serde(default, deserialize_with = "nd")]
     pub name: String,
-    #[serde(default)]
     pub image: Option<String>,
-    #[serde(default)]
     pub restart_policy: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// Decoded through its wire form (`wire::SpecWire`), like a pod's own spec. The
+/// few-valued strings are shared between pods (see `PodParts`).
+#[derive(Debug, Clone, Default)]
 pub struct PodSpec {
-    #[serde(default)]
-    pub service_account_name: Option<String>,
-    #[serde(default, deserialize_with = "nd")]
+    pub service_account_name: Option<Arc<str>>,
     pub host_network: bool,
-    #[serde(default)]
-    pub node_name: Option<String>,
-    #[serde(default, deserialize_with = "nd")]
+    pub node_name: Option<Arc<str>>,
     pub containers: Shared<Vec<Container>>,
-    #[serde(default, deserialize_with = "nd")]
     pub init_containers: Shared<Vec<Container>>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
+impl PodSpec {
+    /// `containers` turns each container list into the copy to keep: from a pool, or fresh.
+    /// `containers` turns each container list into the copy to keep, and `string` each
+    /// few-valued string: from a pool, or fresh.
+    pub(crate) fn from_wire(
+        w: &SpecWire,
+        mut containers: impl FnMut(&Vec<ContainerWire>) -> Shared<Vec<Container>>,
+        mut string: impl FnMut(&str) -> Arc<str>,
+    ) -> PodSpec {
+        PodSpec {
+            service_account_name: w.service_account_name.as_ref().map(|s| string(s.as_str())),
+            host_network: w.host_network,
+            node_name: w.node_name.as_ref().map(|s| string(s.as_str())),
+            containers: containers(&w.containers),
+            init_containers: containers(&w.init_containers),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for PodSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let w = SpecWire::deserialize(d)?;
+        Ok(PodSpec::from_wire(&w, |c| Shared::from(c.build()), |s| Arc::from(s)))
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Condition {
-    #[serde(default, rename = "type", deserialize_with = "nd")]
     pub type_: String,
-    #[serde(default, deserialize_with = "nd")]
     pub status: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ContainerStatus {
-    #[serde(default, deserialize_with = "nd")]
     pub name: String,
-    #[serde(default, deserialize_with = "nd")]
     pub ready: bool,
-    #[serde(default, deserialize_with = "nd")]
     pub restart_count: i64,
-    #[serde(default)]
     pub image: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default)]
 pub struct PodStatus {
-    #[serde(default)]
-    pub phase: Option<String>,
-    #[serde(default, deserialize_with = "nd")]
+    pub phase: Option<Arc<str>>,
     pub conditions: Shared<Vec<Condition>>,
-    #[serde(default, deserialize_with = "nd")]
     pub container_statuses: Shared<Vec<ContainerStatus>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Decoded through its wire form (`wire::PodWire`), the one definition of what is read of a
+/// pod; a list page builds it with the snapshot's pools instead (`PodParts::build`).
+#[derive(Debug, Clone, Default)]
 pub struct Pod {
-    #[serde(default)]
     pub metadata: Meta,
-    #[serde(default, deserialize_with = "nd")]
     pub spec: PodSpec,
-    #[serde(default, deserialize_with = "nd")]
     pub status: PodStatus,
     /// Filled by `Snapshot::put`; stale on a Pod that never went through it.
-    #[serde(skip)]
     pub mesh: super::proxy::PodMesh,
+}
+
+impl<'de> Deserialize<'de> for Pod {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let w = PodWire::deserialize(d)?;
+        Ok(super::share::PodParts::default().build(&w))
+    }
 }
 
 impl Pod {

@@ -7,3 +7,4 @@ mod injection;
 mod mtls;
 mod snapshot;
 mod staleness;
+mod wire;
