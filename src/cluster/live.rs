@@ -94,6 +94,10 @@ impl MeshSink {
 }
 
 impl Sink for MeshSink {
+    fn list_start(&self) {
+        *self.staging.lock().unwrap_or_else(|e| e.into_inner()) = Snapshot::default();
+    }
+
     fn list_page(&self, items: &[&RawValue]) -> Vec<String> {
         let mut warnings = Vec::new();
         let mut staged = self.staging.lock().unwrap_or_else(|e| e.into_inner());
@@ -108,21 +112,27 @@ impl Sink for MeshSink {
     }
 
     fn list_text(&self, text: &[u8], on_meta: &mut dyn FnMut(&ListMeta)) -> Option<(ListMeta, usize)> {
-        use crate::mesh::types::{Pod, RawWorkload, ReplicaSet, Service, ServiceAccount, WorkloadKind};
-        let mut staged = self.staging.lock().unwrap_or_else(|e| e.into_inner());
-        // A nameless object fails the page too, so the item-by-item path can name the problem.
+        use crate::mesh::types::{RawWorkload, ReplicaSet, Service, ServiceAccount, WorkloadKind};
+        use crate::mesh::wire::PodWire;
+        // The lock is taken per object, so two pages can decode at once; only the sharing
+        // and indexing in `put` wait for it. Each object is shared as soon as it is decoded,
+        // while its duplicate parts are still hot, and their memory is reused right away.
         let mut nameless = false;
         let mut put = |o: Object, name: bool| {
             if name {
-                staged.put(o);
+                self.staging.lock().unwrap_or_else(|e| e.into_inner()).put(o);
             } else {
                 nameless = true;
             }
         };
         let decoded = match (self.api.group, self.kind) {
-            ("", "Pod") => page::decode(text, on_meta, &mut |p: Pod| {
-                let named = !p.metadata.name.is_empty();
-                put(Object::Pod(p), named)
+            // Built straight from the wire form with the staging area's pools.
+            ("", "Pod") => page::decode(text, on_meta, &mut |p: PodWire| {
+                if p.metadata.name.as_str().is_empty() {
+                    nameless = true;
+                } else {
+                    self.staging.lock().unwrap_or_else(|e| e.into_inner()).put_pod_wire(&p);
+                }
             }),
             ("apps", "ReplicaSet") => {
                 page::decode(text, on_meta, &mut |r: ReplicaSet| put(Object::ReplicaSet(r), true))

@@ -70,12 +70,15 @@ pub enum SyncState {
 /// Where decoded objects of one kind go. The watch loop hands over raw JSON; the sink
 /// decodes it into whatever slim form it keeps. Errors name the object and are kept as warnings.
 pub trait Sink: Send + Sync {
+    /// A fresh list begins: whatever an earlier, failed list staged is dropped.
+    fn list_start(&self);
     /// One page of a fresh list, decoded into a staging area as it arrives so the raw pages
     /// are never all held at once (100,000 pods of raw JSON would be a gigabyte).
     fn list_page(&self, items: &[&RawValue]) -> Vec<String>;
     /// A whole page decoded in one scan of its text, calling `on_meta` with the list metadata
     /// as soon as it is read. `None` when this sink has no such decoder or an item would not
-    /// decode: the page then goes through `list_page`, which names the bad item.
+    /// decode: nothing of the page is kept, and it goes through `list_page`, which names the
+    /// bad item. Two pages of one list may be decoding at once.
     fn list_text(&self, text: &[u8], on_meta: &mut dyn FnMut(&ListMeta)) -> Option<(ListMeta, usize)> {
         let _ = (text, on_meta);
         None
@@ -168,6 +171,10 @@ impl<T> Reflector<T> {
 }
 
 impl<T: DeserializeOwned + Keyed + Send + Sync> Sink for Reflector<T> {
+    fn list_start(&self) {
+        self.staging.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
     fn list_page(&self, items: &[&RawValue]) -> Vec<String> {
         let mut fresh = self.staging.lock().unwrap_or_else(|e| e.into_inner());
         let mut warnings = Vec::new();
@@ -223,7 +230,6 @@ pub fn key_of(raw: &RawValue) -> (String, String) {
     (m.metadata.namespace.unwrap_or_default(), m.metadata.name.unwrap_or_default())
 }
 
-/// A list page whose items stay unparsed slices of the body text.
 /// A name for an undecodable object, read leniently from its metadata.
 pub fn describe(raw: &RawValue) -> String {
     match key_of(raw) {

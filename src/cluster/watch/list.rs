@@ -1,13 +1,16 @@
-//! The paged initial list of one kind: pages fetched one ahead of decoding into reused
-//! buffers, each decoded in one pass where the sink can, into the sink's staging area. It
-//! does not watch; `watch.rs` owns the loop around it.
+//! The paged initial list of one kind: pages fetched ahead of decoding into reused buffers,
+//! the next requested as soon as the current one's continue token arrives, and decoded two
+//! at a time, in one pass where the sink can, into the sink's staging area. It does not
+//! watch; `watch.rs` owns the loop around it.
 
-use super::super::page::ListMeta;
+use super::super::page::{self, ListMeta};
 use super::{KindStatus, Sink, SyncState};
 use kube::api::ListParams;
 use kube::core::Request;
 use serde_json::value::RawValue;
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
 
 #[derive(serde::Deserialize)]
 struct RawList<'a> {
@@ -17,8 +20,18 @@ struct RawList<'a> {
     items: Vec<&'a RawValue>,
 }
 
-/// Objects per list page. The next page is fetched while this one decodes (see `list`).
+/// Objects per list page.
 const PAGE: u32 = 500;
+
+/// Pages held at once: being fetched, fetched and waiting, or decoding.
+const AHEAD: usize = 3;
+
+/// Pages decoding at once. Decoding is most of a list's CPU; with two under way neither core
+/// idles while the other waits on the wire or the server.
+const DECODING: usize = 2;
+
+/// Bytes of a body searched for its list metadata before the decode is left to find it.
+const PREFIX: usize = 64 * 1024;
 
 /// Aborts a spawned page fetch when the list gives up (an error, or its task dropped).
 struct Prefetch(tokio::task::JoinHandle<Result<Vec<u8>, kube::Error>>);
@@ -26,6 +39,24 @@ struct Prefetch(tokio::task::JoinHandle<Result<Vec<u8>, kube::Error>>);
 impl Drop for Prefetch {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+/// Where a page's continue token goes. The fetch reads it off the first bytes of the body,
+/// or else the decode finds it; whichever is first sends it. `None`: this is the last page.
+#[derive(Clone)]
+struct Token(Arc<Mutex<Option<oneshot::Sender<Option<String>>>>>);
+
+impl Token {
+    fn new() -> (Token, oneshot::Receiver<Option<String>>) {
+        let (tx, rx) = oneshot::channel();
+        (Token(Arc::new(Mutex::new(Some(tx)))), rx)
+    }
+
+    fn send(&self, meta: &ListMeta) {
+        if let Some(tx) = self.0.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = tx.send(meta.next().map(str::to_owned));
+        }
     }
 }
 
@@ -37,6 +68,7 @@ fn fetch_page(
     req: &Request,
     cont: Option<&str>,
     mut buf: Vec<u8>,
+    token: Token,
 ) -> Result<Prefetch, kube::Error> {
     use futures::AsyncBufReadExt;
     let mut lp = ListParams::default().limit(PAGE);
@@ -49,6 +81,7 @@ fn fetch_page(
         let body = client.request_stream(http).await?;
         futures::pin_mut!(body);
         buf.clear();
+        let mut told = false;
         // Chunk by chunk rather than `read_to_end`, which zeroes the whole spare capacity of
         // the buffer first: a megabytes-large memset per page.
         loop {
@@ -59,13 +92,22 @@ fn fetch_page(
             buf.extend_from_slice(chunk);
             let n = chunk.len();
             futures::AsyncBufRead::consume(body.as_mut(), n);
+            // The API server writes the list metadata ahead of the items: the next page can
+            // be requested while the rest of this one is still arriving.
+            if !told {
+                if let Some(meta) = page::meta_prefix(&buf) {
+                    token.send(&meta);
+                    told = true;
+                }
+                told |= buf.len() > PREFIX;
+            }
         }
     })))
 }
 
-/// Lists page by page. Each page's items stay borrowed from its body text (no copy per
-/// item), and the request for the next page goes out before this page decodes, so the
-/// server and the transport work while the items are decoded.
+/// Lists page by page. The next page is requested as soon as this one's continue token is
+/// known, up to two pages decode at once, and each page's items stay borrowed from its body
+/// text (no copy per item), so the server, the transport and both cores work at once.
 pub(super) async fn list(
     client: &kube::Client,
     req: &Request,
@@ -73,38 +115,88 @@ pub(super) async fn list(
     sink: &Arc<dyn Sink>,
     bump: &impl Fn(),
 ) -> Result<String, kube::Error> {
-    let mut loaded = 0usize;
+    sink.list_start();
+    let mut decoding = VecDeque::new();
+    let out = pages(client, req, refl, sink, bump, &mut decoding).await;
+    if out.is_err() {
+        // A decode cannot be cancelled; let those under way finish before the next list
+        // starts, so none of this list's objects reach that one's staging area.
+        for d in decoding {
+            let _ = d.await;
+        }
+    }
+    out
+}
+
+async fn pages(
+    client: &kube::Client,
+    req: &Request,
+    refl: &KindStatus,
+    sink: &Arc<dyn Sink>,
+    bump: &impl Fn(),
+    decoding: &mut VecDeque<tokio::task::JoinHandle<Decoded>>,
+) -> Result<String, kube::Error> {
+    let service = |e: tokio::task::JoinError| kube::Error::Service(Box::new(e));
     let first_listing = matches!(refl.state(), SyncState::Listing { .. });
-    let mut pending = fetch_page(client, req, None, Vec::new())?;
-    let mut spare = Vec::new();
+    let mut loaded = 0usize;
+    let mut spares: Vec<Vec<u8>> = Vec::new();
+    let mut fetching: VecDeque<(Prefetch, Token)> = VecDeque::new();
+    let mut fetched: VecDeque<(Vec<u8>, Token)> = VecDeque::new();
+    // The continue token of the next page to request, once known (`Some(None)`: the first).
+    let mut next: Option<Option<String>> = Some(None);
+    let mut next_rx: Option<oneshot::Receiver<Option<String>>> = None;
+    let mut more = true;
+    let mut rv = String::new();
     loop {
-        let text = (&mut pending.0).await.map_err(|e| kube::Error::Service(Box::new(e)))??;
-        // Decoding a page takes milliseconds of CPU: off the runtime's workers, so the next
-        // page's fetch (spawned from `on_meta`) runs meanwhile instead of waiting in this
-        // worker's queue until the decode is done.
-        let (c, r, s) = (client.clone(), req.clone(), sink.clone());
-        let page = tokio::task::spawn_blocking(move || decode_page(&c, &r, s.as_ref(), text, spare))
-            .await
-            .map_err(|e| kube::Error::Service(Box::new(e)))?;
-        spare = page.text;
-        let (meta, n, warnings) = page.decoded.map_err(kube::Error::SerdeError)?;
-        loaded += n;
-        for w in warnings {
-            refl.warn(w);
+        if more
+            && fetching.len() + fetched.len() + decoding.len() < AHEAD
+            && let Some(cont) = next.take()
+        {
+            let (token, rx) = Token::new();
+            let buf = spares.pop().unwrap_or_default();
+            fetching.push_back((fetch_page(client, req, cont.as_deref(), buf, token.clone())?, token));
+            next_rx = Some(rx);
         }
-        let cont = meta.next().is_some();
-        if let Some(next) = page.next {
-            pending = next?;
+        while decoding.len() < DECODING {
+            let Some((text, token)) = fetched.pop_front() else { break };
+            let s = sink.clone();
+            // Off the runtime's workers: decoding a page takes milliseconds of CPU.
+            decoding.push_back(tokio::task::spawn_blocking(move || decode_page(s.as_ref(), text, &token)));
         }
-        if first_listing {
-            refl.set_state(SyncState::Listing { loaded });
-            bump();
-        }
-        if !cont {
+        if !more && fetching.is_empty() && fetched.is_empty() && decoding.is_empty() {
             sink.list_done();
             refl.set_state(SyncState::Synced);
             bump();
-            return Ok(meta.resource_version.unwrap_or_default());
+            return Ok(rv);
+        }
+        tokio::select! {
+            token = async { next_rx.as_mut().expect("guarded").await }, if next_rx.is_some() => {
+                next_rx = None;
+                match token {
+                    Ok(Some(c)) => next = Some(Some(c)),
+                    // The last page; or one whose decode failed, which reports why below.
+                    Ok(None) | Err(_) => more = false,
+                }
+            }
+            text = async { (&mut fetching.front_mut().expect("guarded").0.0).await }, if !fetching.is_empty() => {
+                let (_, token) = fetching.pop_front().expect("guarded");
+                fetched.push_back((text.map_err(service)??, token));
+            }
+            page = async { decoding.front_mut().expect("guarded").await }, if !decoding.is_empty() => {
+                decoding.pop_front();
+                let page = page.map_err(service)?;
+                spares.push(page.text);
+                let (meta, n, warnings) = page.decoded.map_err(kube::Error::SerdeError)?;
+                loaded += n;
+                for w in warnings {
+                    refl.warn(w);
+                }
+                rv = meta.resource_version.unwrap_or_default();
+                if first_listing {
+                    refl.set_state(SyncState::Listing { loaded });
+                    bump();
+                }
+            }
         }
     }
 }
@@ -113,36 +205,19 @@ struct Decoded {
     /// The page's buffer, handed back for reuse.
     text: Vec<u8>,
     decoded: Result<(ListMeta, usize, Vec<String>), serde_json::Error>,
-    next: Option<Result<Prefetch, kube::Error>>,
 }
 
 /// One page into the sink: in one pass where the sink can, else item by item with warnings
-/// that name what could not be read. The next page is requested as soon as its token is known.
-fn decode_page(client: &kube::Client, req: &Request, sink: &dyn Sink, text: Vec<u8>, spare: Vec<u8>) -> Decoded {
-    let mut spare = Some(spare);
-    let mut next: Option<Result<Prefetch, kube::Error>> = None;
-    let mut request_next = |cont: &str, next: &mut Option<_>| {
-        if next.is_none() {
-            *next = Some(fetch_page(client, req, Some(cont), spare.take().unwrap_or_default()));
-        }
-    };
-    let fast = {
-        let mut on_meta = |m: &ListMeta| {
-            if let Some(c) = m.next() {
-                request_next(c, &mut next);
-            }
-        };
-        sink.list_text(&text, &mut on_meta)
-    };
+/// that name what could not be read. Sends the page's continue token unless the fetch has.
+fn decode_page(sink: &dyn Sink, text: Vec<u8>, token: &Token) -> Decoded {
+    let fast = sink.list_text(&text, &mut |m: &ListMeta| token.send(m));
     let decoded = match fast {
         Some((meta, n)) => Ok((meta, n, Vec::new())),
         None => serde_json::from_slice::<RawList>(&text).map(|page| {
-            if let Some(c) = page.metadata.next() {
-                request_next(c, &mut next);
-            }
+            token.send(&page.metadata);
             let warnings = sink.list_page(&page.items);
             (page.metadata, page.items.len(), warnings)
         }),
     };
-    Decoded { text, decoded, next }
+    Decoded { text, decoded }
 }
