@@ -133,18 +133,24 @@ impl<T: Fields + Eq> Pool<T> {
     }
 }
 
-/// The pool's copy of a few-valued string.
-fn intern(set: &mut HashSet<Arc<str>, foldhash::fast::RandomState>, s: &str) -> Arc<str> {
-    match set.get(s) {
-        Some(kept) => kept.clone(),
-        None => {
-            // Few-valued in any cluster, but a stream of distinct values must not grow it.
-            if set.len() >= 65_536 {
-                set.retain(|a| Arc::strong_count(a) > 1);
+/// One shared copy per distinct string. Only few-valued strings go in (service accounts,
+/// nodes, phases, proxy revisions and images); strings nobody holds any more are dropped
+/// should distinct values ever pile up.
+#[derive(Debug, Clone, Default)]
+struct Interner(HashSet<Arc<str>, foldhash::fast::RandomState>);
+
+impl Interner {
+    fn get(&mut self, s: &str) -> Arc<str> {
+        match self.0.get(s) {
+            Some(kept) => kept.clone(),
+            None => {
+                if self.0.len() >= 65_536 {
+                    self.0.retain(|a| Arc::strong_count(a) > 1);
+                }
+                let v: Arc<str> = Arc::from(s);
+                self.0.insert(v.clone());
+                v
             }
-            let v: Arc<str> = Arc::from(s);
-            set.insert(v.clone());
-            v
         }
     }
 }
@@ -152,8 +158,7 @@ fn intern(set: &mut HashSet<Arc<str>, foldhash::fast::RandomState>, s: &str) -> 
 /// The pools of the parts pods repeat.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PodParts {
-    /// Few-valued strings: service accounts, nodes, phases.
-    strings: HashSet<Arc<str>, foldhash::fast::RandomState>,
+    strings: Interner,
     labels: Pool<Labels>,
     owners: Pool<Vec<OwnerRef>>,
     containers: Pool<Vec<Container>>,
@@ -162,9 +167,10 @@ pub(crate) struct PodParts {
 }
 
 impl PodParts {
-    fn share_string(&mut self, s: &mut Option<Arc<str>>) {
+    /// Replaces a few-valued string by the shared copy.
+    pub(crate) fn share_string(&mut self, s: &mut Option<Arc<str>>) {
         if let Some(v) = s {
-            *v = intern(&mut self.strings, v);
+            *v = self.strings.get(v);
         }
     }
 
@@ -187,7 +193,7 @@ impl PodParts {
         let (m, status) = (&w.metadata, &w.status);
         let spec = {
             let PodParts { strings, containers, .. } = self;
-            PodSpec::from_wire(&w.spec, |c| containers.from_wire(c), |s| intern(&mut *strings, s))
+            PodSpec::from_wire(&w.spec, |c| containers.from_wire(c), |s| strings.get(s))
         };
         Pod {
             metadata: Meta {
@@ -201,7 +207,7 @@ impl PodParts {
             },
             spec,
             status: PodStatus {
-                phase: status.phase.as_ref().map(|s| intern(&mut self.strings, s.as_str())),
+                phase: status.phase.as_ref().map(|s| self.strings.get(s.as_str())),
                 conditions: self.conditions.from_wire(&status.conditions),
                 container_statuses: self.statuses.from_wire(&status.container_statuses),
             },
@@ -210,7 +216,7 @@ impl PodParts {
     }
 
     pub(crate) fn absorb(&mut self, other: PodParts) {
-        self.strings.extend(other.strings);
+        self.strings.0.extend(other.strings.0);
         self.labels.absorb(other.labels);
         self.owners.absorb(other.owners);
         self.containers.absorb(other.containers);

@@ -11,8 +11,7 @@ use super::types::*;
 use crate::labels::Labels;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
 /// (namespace, name). Cluster-scoped objects use an empty namespace.
 pub type Key = (String, String);
@@ -197,32 +196,8 @@ pub struct Snapshot {
     pub horizontal_pod_autoscalers: BTreeMap<Key, HorizontalPodAutoscaler>,
     /// One line per object that could not be read, naming it.
     pub warnings: Vec<String>,
-    /// Shared copies of the few distinct proxy revisions and images.
-    strings: Interner,
     /// Shared copies of what the pods of one workload repeat.
     pod_parts: PodParts,
-}
-
-/// Hands out one shared copy per distinct string. Only low-cardinality values go in, so it
-/// stays small however long the snapshot lives.
-#[derive(Debug, Clone, Default)]
-struct Interner(HashSet<Arc<str>>);
-
-impl Interner {
-    fn absorb(&mut self, other: Interner) {
-        self.0.extend(other.0);
-    }
-
-    fn share(&mut self, s: &mut Option<Arc<str>>) {
-        if let Some(v) = s {
-            match self.0.get(v.as_ref()) {
-                Some(shared) => *v = shared.clone(),
-                None => {
-                    self.0.insert(v.clone());
-                }
-            }
-        }
-    }
 }
 
 /// The entries of a (namespace, name)-keyed map that lie in one namespace.
@@ -287,7 +262,7 @@ impl Snapshot {
         o.mesh = super::proxy::PodMesh::of(&o);
         let p = &mut o.mesh.proxy;
         for s in [&mut p.revision, &mut p.image, &mut p.requested_image] {
-            self.strings.share(s);
+            self.pod_parts.share_string(s);
         }
         self.pods.insert(key(&o.metadata), o);
     }
@@ -412,7 +387,6 @@ impl Snapshot {
         fill(&mut self.pod_disruption_budgets, w.pod_disruption_budgets);
         fill(&mut self.horizontal_pod_autoscalers, w.horizontal_pod_autoscalers);
         self.warnings.extend(w.warnings);
-        self.strings.absorb(w.strings);
         self.pod_parts.absorb(w.pod_parts);
     }
 
