@@ -179,12 +179,16 @@ pub struct ApplyArgs {
 /// How an apply or undo is confirmed and followed.
 #[derive(Debug, Args, Clone)]
 pub struct ConfirmArgs {
-    /// Apply without asking; confirms the preview, including any field ownership it takes over.
+    /// Apply without asking for confirmation on the terminal. It does not take over fields
+    /// other managers own (--force-conflicts) nor apply past error findings (--allow-errors).
     #[arg(long)]
     pub yes: bool,
     /// Take over fields other field managers own (the preview lists them).
     #[arg(long)]
     pub force_conflicts: bool,
+    /// Apply although the preview has error-level findings about the plan's own objects.
+    #[arg(long)]
+    pub allow_errors: bool,
     /// Wait until the restarted workloads have rolled out.
     #[arg(long)]
     pub wait: bool,
@@ -210,8 +214,12 @@ pub enum JournalFormat {
 
 #[derive(Debug, Args)]
 pub struct JournalArgs {
+    /// Output format.
     #[arg(short = 'o', long, value_enum, default_value = "table")]
     pub output: JournalFormat,
+    /// List the entries of every cluster, not only the current context's.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]

@@ -28,7 +28,7 @@ fn main() -> ExitCode {
             Some(Command::Diff(args)) => headless(cmd::run_diff(args, global)).await,
             Some(Command::Apply(args)) => headless(cmd::run_apply(args, global)).await,
             Some(Command::Undo(args)) => headless(cmd::run_undo(args, global)).await,
-            Some(Command::Journal(args)) => cmd::run_journal(args),
+            Some(Command::Journal(args)) => headless(cmd::run_journal(args, global)).await,
             Some(Command::Export(args)) => headless(cmd::run_export(args, global)).await,
             None => run_ui(global).await.map(|()| 0),
         }

@@ -8,6 +8,8 @@ use common::sim;
 use meshdeck::apply::http::{self, Write};
 use meshdeck::apply::{ApplyOptions, ApplyRefusal, Engine, EngineOptions};
 use meshdeck::plan::{self, ItemStatus, ObjRef, Plan};
+use meshdeck::sim::kinds;
+use meshdeck::sim::ops::{PatchHow, WriteOpts};
 use meshdeck::sim::run::SimHandle;
 use serde_json::json;
 
@@ -62,7 +64,7 @@ async fn the_diff_shown_is_what_gets_stored() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_change_after_the_preview_stops_the_apply() {
+async fn a_change_after_the_preview_stops_the_apply_only_where_it_matters() {
     let h = sim(&["demo"], 50.0).await;
     let dir = tempfile::tempdir().unwrap();
     let e = engine(&h, "sim-admin", false, dir.path()).await;
@@ -70,24 +72,45 @@ async fn a_change_after_the_preview_stops_the_apply() {
     let preview = e.preview(&p).await.unwrap();
     assert_eq!(preview.items[0].status, ItemStatus::Change);
 
-    // Someone else labels the namespace after the preview.
+    // Someone else sets the very label the plan sets, after the preview.
     let ns = ObjRef::new("v1", "Namespace", "", "legacy");
-    let ops = vec![json!({"op": "add", "path": "/metadata/labels/team", "value": "ops"})];
-    http::json_patch(e.client(), &ns, &ops, Write::Real).await.unwrap();
+    let kubectl = |ops: serde_json::Value| {
+        let k = kinds::by_group_plural("", "namespaces").unwrap();
+        h.cluster.patch(k, "", "legacy", &ops, PatchHow::Json, WriteOpts::by("kubectl"), false).unwrap();
+    };
+    kubectl(json!([{"op": "add", "path": "/metadata/labels/istio-injection", "value": "disabled"}]));
 
     let err = e.apply(&p, &preview, &ApplyOptions::default()).await.unwrap_err();
     assert_eq!(
         err.downcast_ref::<ApplyRefusal>(),
-        Some(&ApplyRefusal::ChangedSincePreview(vec!["Namespace legacy".into()]))
+        Some(&ApplyRefusal::ChangedSincePreview(vec![
+            "Namespace legacy (metadata.labels.istio-injection is \"disabled\", the preview showed absent)".into()
+        ]))
     );
-    assert!(err.to_string().contains("changed since the preview: Namespace legacy; nothing was applied"), "{err}");
+    assert!(err.to_string().contains("nothing was applied"), "{err}");
     let live = http::get(e.client(), &ns).await.unwrap().unwrap();
-    assert_eq!(live["metadata"]["labels"].get("istio-injection"), None, "not overwritten");
+    assert_eq!(live["metadata"]["labels"]["istio-injection"], "disabled", "not overwritten");
     assert!(e.journal().list().unwrap().is_empty());
+    kubectl(json!([{"op": "remove", "path": "/metadata/labels/istio-injection"}]));
 
-    // Previewed again, it applies.
+    // Previewed again, it applies; a change elsewhere on the object since does not matter.
     let preview = e.preview(&p).await.unwrap();
-    assert!(e.apply(&p, &preview, &ApplyOptions::default()).await.unwrap().ok());
+    kubectl(json!([{"op": "add", "path": "/metadata/labels/team", "value": "ops"}]));
+    let report = e.apply(&p, &preview, &ApplyOptions::default()).await.unwrap();
+    assert!(report.ok(), "{}", report.describe());
+    let live = http::get(e.client(), &ns).await.unwrap().unwrap();
+    assert_eq!(live["metadata"]["labels"]["istio-injection"], "enabled");
+    assert_eq!(live["metadata"]["labels"]["team"], "ops", "the other client's change stays");
+    // The journal's "before" is what the write overwrote: the other client's label is in it.
+    let before = report.entry.items[0].before.as_ref().unwrap();
+    assert_eq!(before["metadata"]["labels"]["team"], "ops");
+    assert_eq!(before["metadata"]["resourceVersion"], live_version_before(&report.entry.items[0]));
+}
+
+/// The version the write replaced: one below the version it produced on this quiet object.
+fn live_version_before(item: &meshdeck::plan::JournalItem) -> String {
+    let after: u64 = item.after.as_ref().unwrap()["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap();
+    (after - 1).to_string()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -110,7 +133,7 @@ async fn read_only_sends_no_write() {
 
     let p = plan("- action: mtls\n  target: ns/rng\n  mode: STRICT\n");
     let preview = e.preview(&p).await.unwrap();
-    let err = e.apply(&p, &preview, &ApplyOptions { force_conflicts: true, progress: None }).await.unwrap_err();
+    let err = e.apply(&p, &preview, &ApplyOptions { force_conflicts: true, ..Default::default() }).await.unwrap_err();
     assert_eq!(err.downcast_ref::<ApplyRefusal>(), Some(&ApplyRefusal::ReadOnly));
 
     let sent: Vec<String> = h.log.entries()[before..]

@@ -16,6 +16,8 @@ pub struct ApiError {
     pub message: String,
     /// `details.causes` of a Status, e.g. the fields of an apply conflict.
     pub causes: Vec<Value>,
+    /// Seconds the server asked the client to wait (`Retry-After`), on 429 and 503.
+    pub retry_after: Option<u64>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -29,6 +31,17 @@ impl std::fmt::Display for ApiError {
 }
 
 impl ApiError {
+    fn new(code: u16, reason: &str, message: String) -> ApiError {
+        ApiError { code, reason: reason.into(), message, causes: Vec::new(), retry_after: None }
+    }
+
+    /// A failure that says nothing about the request itself: no answer, throttling, or a
+    /// server error. A read may simply be sent again; a write must first be checked against
+    /// the cluster, since it may have taken effect.
+    pub fn is_transient(&self) -> bool {
+        self.code == 0 && self.reason == "Unreachable" || self.code == 429 || self.code >= 500
+    }
+
     /// Conflicting fields and their owners, "spec.mtls.mode owned by kubectl-client-side-apply".
     pub fn conflicts(&self) -> Vec<String> {
         self.causes
@@ -55,30 +68,29 @@ pub enum Write {
 }
 
 fn path_of(r: &ObjRef) -> ApiResult<String> {
-    r.path().ok_or_else(|| ApiError {
-        code: 0,
-        reason: "Unsupported".into(),
-        message: format!("{}: meshdeck does not write objects of kind {}", r.display(), r.kind),
-        causes: Vec::new(),
+    r.path().ok_or_else(|| {
+        ApiError::new(0, "Unsupported", format!("{}: meshdeck does not write objects of kind {}", r.display(), r.kind))
     })
 }
 
 async fn send(client: &kube::Client, req: Request<Vec<u8>>) -> ApiResult<Value> {
     let (parts, body) = req.into_parts();
     let req = Request::from_parts(parts, Body::from(body));
-    let resp = client.send(req).await.map_err(|e| ApiError {
-        code: 0,
-        reason: "Unreachable".into(),
-        message: format!("{e}"),
-        causes: Vec::new(),
+    let resp = client.send(req).await.map_err(|e| {
+        let message = format!("{e}");
+        // The read-only guard refuses in the client: nothing was sent, and nothing to retry.
+        let reason = if message.contains("read-only mode (--read-only)") { "ReadOnly" } else { "Unreachable" };
+        ApiError::new(0, reason, message)
     })?;
     let status = resp.status().as_u16();
-    let bytes = resp.into_body().collect_bytes().await.map_err(|e| ApiError {
-        code: status,
-        reason: "Unreadable".into(),
-        message: format!("reading the response: {e}"),
-        causes: Vec::new(),
-    })?;
+    let retry_after =
+        resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    // A body cut off part way is as good as no answer: the request may or may not have acted.
+    let bytes = resp
+        .into_body()
+        .collect_bytes()
+        .await
+        .map_err(|e| ApiError::new(0, "Unreachable", format!("reading the response: {e}")))?;
     let value: Value = serde_json::from_slice(&bytes).unwrap_or_else(|_| json!(String::from_utf8_lossy(&bytes)));
     if (200..300).contains(&status) {
         return Ok(value);
@@ -88,6 +100,7 @@ async fn send(client: &kube::Client, req: Request<Vec<u8>>) -> ApiResult<Value> 
         reason: value["reason"].as_str().unwrap_or("").to_string(),
         message: value["message"].as_str().map(str::to_string).unwrap_or_else(|| value.to_string()),
         causes: value.pointer("/details/causes").and_then(Value::as_array).cloned().unwrap_or_default(),
+        retry_after,
     })
 }
 
@@ -96,12 +109,7 @@ fn request(method: Method, uri: &str, content_type: Option<&str>, body: Vec<u8>)
     if let Some(ct) = content_type {
         b = b.header("content-type", ct);
     }
-    b.body(body).map_err(|e| ApiError {
-        code: 0,
-        reason: "BadRequest".into(),
-        message: format!("building the request for {uri}: {e}"),
-        causes: Vec::new(),
-    })
+    b.body(body).map_err(|e| ApiError::new(0, "BadRequest", format!("building the request for {uri}: {e}")))
 }
 
 /// The live object, `None` when it does not exist.
@@ -139,6 +147,17 @@ pub async fn json_patch(client: &kube::Client, r: &ObjRef, ops: &[Value], mode: 
 
 /// Deletes an object, only if its uid is still `uid` when one is given.
 pub async fn delete(client: &kube::Client, r: &ObjRef, uid: Option<&str>, mode: Write) -> ApiResult<Value> {
+    delete_if(client, r, uid, None, mode).await
+}
+
+/// Deletes an object only if its uid and resourceVersion are still the ones given.
+pub async fn delete_if(
+    client: &kube::Client,
+    r: &ObjRef,
+    uid: Option<&str>,
+    resource_version: Option<&str>,
+    mode: Write,
+) -> ApiResult<Value> {
     let mut uri = path_of(r)?;
     let mut opts = json!({"apiVersion": "v1", "kind": "DeleteOptions"});
     if mode == Write::DryRun {
@@ -146,7 +165,10 @@ pub async fn delete(client: &kube::Client, r: &ObjRef, uid: Option<&str>, mode: 
         opts["dryRun"] = json!(["All"]);
     }
     if let Some(uid) = uid {
-        opts["preconditions"] = json!({ "uid": uid });
+        opts["preconditions"]["uid"] = json!(uid);
+    }
+    if let Some(v) = resource_version {
+        opts["preconditions"]["resourceVersion"] = json!(v);
     }
     let bytes = serde_json::to_vec(&opts).unwrap_or_default();
     send(client, request(Method::DELETE, &uri, Some("application/json"), bytes)?).await
@@ -159,7 +181,7 @@ pub struct Access<'a> {
 }
 
 /// Asks the API server whether the current user may `verb` the object: `Ok(None)` when
-/// allowed, `Ok(Some(reason))` when not.
+/// allowed, `Ok(Some(reason))` when not (the authorizer's reason, which names no object).
 pub async fn may(client: &kube::Client, a: &Access<'_>) -> ApiResult<Option<String>> {
     let group = a.target.api_version.split_once('/').map_or("", |(g, _)| g);
     let mut attrs = json!({
@@ -188,7 +210,7 @@ pub async fn may(client: &kube::Client, a: &Access<'_>) -> ApiResult<Option<Stri
         return Ok(None);
     }
     let reason = out.pointer("/status/reason").and_then(Value::as_str).unwrap_or("no reason given");
-    Ok(Some(format!("may not {} {}: {reason}", a.verb, a.target.display())))
+    Ok(Some(reason.to_string()))
 }
 
 /// The user name the API server knows the caller by (SelfSubjectReview), if it says.
@@ -219,6 +241,7 @@ mod tests {
                 json!({"type": "FieldManagerConflict", "message": "conflict with \"kubectl-client-side-apply\" using security.istio.io/v1", "field": ".spec.mtls.mode"}),
                 json!({"type": "FieldValueInvalid", "message": "x", "field": "y"}),
             ],
+            retry_after: None,
         };
         assert_eq!(e.conflicts(), vec!["spec.mtls.mode owned by kubectl-client-side-apply".to_string()]);
     }

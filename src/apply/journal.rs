@@ -30,10 +30,10 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Opens (creating it if needed) the journal in `dir`.
+    /// Opens (creating it if needed, readable by its owner only) the journal in `dir`.
     pub fn open(dir: impl Into<PathBuf>) -> anyhow::Result<Journal> {
         let dir = dir.into();
-        fs::create_dir_all(&dir).with_context(|| format!("creating the journal directory {}", dir.display()))?;
+        private_dir(&dir).with_context(|| format!("creating the journal directory {}", dir.display()))?;
         Ok(Journal { dir })
     }
 
@@ -76,7 +76,7 @@ impl Journal {
         let tmp = self.dir.join(format!(".{}.json.tmp", entry.id));
         let bytes = serde_json::to_vec_pretty(entry).context("encoding the journal entry")?;
         let write = || -> std::io::Result<()> {
-            let mut f = fs::File::create(&tmp)?;
+            let mut f = private_file(&tmp)?;
             f.write_all(&bytes)?;
             f.sync_all()?;
             fs::rename(&tmp, &path)?;
@@ -84,6 +84,25 @@ impl Journal {
         };
         write().with_context(|| format!("writing the journal entry {}", path.display()))
     }
+}
+
+/// Creates `dir` and its missing parents with mode 0700: journals hold objects as they were,
+/// which may say more about a cluster than its owner wants others on the machine to read.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
+}
+
+/// Creates (truncating) a file with mode 0600.
+pub fn private_file(path: &Path) -> std::io::Result<fs::File> {
+    let mut o = fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path)
 }
 
 fn read(p: &Path) -> anyhow::Result<JournalEntry> {
@@ -102,10 +121,12 @@ mod tests {
             time: "2026-11-27T01:30:00Z".into(),
             context: "sim-admin".into(),
             server: "https://127.0.0.1:1".into(),
+            cluster_uid: None,
             user: "sim-admin".into(),
             plan: Plan::default(),
             items: Vec::new(),
             undoes: None,
+            undone: None,
         }
     }
 
@@ -124,6 +145,13 @@ mod tests {
         assert_eq!(j.get("last").unwrap().user, "changed");
         assert!(j.get("nope").unwrap_err().to_string().contains("no journal entry \"nope\""));
         assert!(j.get("../journal/x").unwrap_err().to_string().contains("no journal entry"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(j.dir()), 0o700);
+            assert_eq!(mode(&j.path_of("20261127T013000Z-bbbb")), 0o600);
+        }
         fs::write(j.dir().join("bad.json"), "{").unwrap();
         assert!(format!("{:#}", j.list().unwrap_err()).contains("bad.json: not a journal entry"));
     }

@@ -16,10 +16,12 @@
 
 pub mod http;
 pub mod journal;
+pub mod lock;
 mod preview;
 mod recover;
 mod run;
 mod wait;
+mod write;
 
 pub use journal::Journal;
 pub use run::{ApplyEvent, ApplyOptions, ApplyRefusal, ApplyReport, blockers};
@@ -50,6 +52,8 @@ pub struct Engine {
     conn: Connection,
     journal: Journal,
     opts: EngineOptions,
+    /// The cluster's kube-system uid, read once; `None` inside when RBAC hides it.
+    cluster_uid: tokio::sync::OnceCell<Option<String>>,
 }
 
 impl Engine {
@@ -59,7 +63,37 @@ impl Engine {
             Some(d) => d.clone(),
             None => journal::default_dir()?,
         };
-        Ok(Engine { client, conn, journal: Journal::open(dir)?, opts })
+        Ok(Engine { client, conn, journal: Journal::open(dir)?, opts, cluster_uid: Default::default() })
+    }
+
+    /// The cluster's identity: the uid of its kube-system namespace, which survives a change of
+    /// address or context name and differs between two clusters at one address. `None` when
+    /// it cannot be read (RBAC); callers then fall back to the server address.
+    pub async fn cluster_uid(&self) -> Option<String> {
+        self.cluster_uid
+            .get_or_init(|| async {
+                let ns = crate::plan::ObjRef::new("v1", "Namespace", "", "kube-system");
+                match write::read(&self.client, &ns).await {
+                    Ok(Some(v)) => v.pointer("/metadata/uid").and_then(serde_json::Value::as_str).map(String::from),
+                    Ok(None) => None,
+                    Err(e) => {
+                        tracing::info!("the cluster's identity (kube-system uid) cannot be read: {e}");
+                        None
+                    }
+                }
+            })
+            .await
+            .clone()
+    }
+
+    /// The journal's entries for this cluster (every cluster's with `all`), oldest first.
+    pub async fn entries(&self, all: bool) -> anyhow::Result<Vec<crate::plan::JournalEntry>> {
+        let mut entries = self.journal.list()?;
+        if !all {
+            let uid = self.cluster_uid().await;
+            entries.retain(|e| e.is_of_cluster(&self.conn.server, uid.as_deref()));
+        }
+        Ok(entries)
     }
 
     pub fn connection(&self) -> &Connection {
@@ -105,17 +139,47 @@ impl Engine {
                 _ => None,
             })
             .collect();
-        let mut entries = if undone.is_empty() { Vec::new() } else { self.journal.list()? };
+        // Only this cluster's entries can be undone here; `last` is this cluster's last.
+        let mut entries = if undone.is_empty() { Vec::new() } else { self.entries(false).await? };
+        for id in undone.iter().filter(|id| **id != "last" && !entries.iter().any(|e| e.id == **id)) {
+            if let Some(e) = self.journal.list()?.into_iter().find(|e| e.id == *id) {
+                let uid = self.cluster_uid().await;
+                let ident = |server: &str, uid: Option<&str>| match uid {
+                    Some(u) => format!("{server}, kube-system uid {u}"),
+                    None => server.to_string(),
+                };
+                anyhow::bail!(
+                    "journal entry {id} was applied to another cluster ({}), not to this one ({}); undo it with a context of that cluster",
+                    ident(&e.server, e.cluster_uid.as_deref()),
+                    ident(&self.conn.server, uid.as_deref()),
+                );
+            }
+        }
         // An apply killed midway left Pending items: settle them before their inverse is made.
-        for e in entries.iter_mut().filter(|e| undone.contains(&e.id.as_str())) {
+        let last = entries.last().map(|e| e.id.clone());
+        let named = |e: &crate::plan::JournalEntry| {
+            undone.contains(&e.id.as_str()) || (undone.contains(&"last") && Some(&e.id) == last.as_ref())
+        };
+        for e in entries.iter_mut().filter(|e| named(e)) {
             recover::settle(&self.client, e).await?;
+        }
+        // What an earlier undo that stopped part way already put back is not put back twice.
+        let partial = entries.clone();
+        for e in entries.iter_mut().filter(|e| named(e)) {
+            crate::plan::forget_undone(e, &partial);
         }
         preview::preview(&self.client, &self.conn, plan, snapshot, &entries, &now_rfc3339()).await
     }
 
     /// Applies a preview of `plan` (see [`run`] for the guarantees).
     pub async fn apply(&self, plan: &Plan, preview: &Preview, opts: &ApplyOptions) -> anyhow::Result<ApplyReport> {
-        run::apply(&self.client, &self.conn, &self.journal, plan, preview, opts).await
+        let to = run::Target {
+            client: &self.client,
+            conn: &self.conn,
+            journal: &self.journal,
+            cluster_uid: self.cluster_uid().await,
+        };
+        run::apply(to, plan, preview, opts).await
     }
 
     /// Waits until every workload an apply changed has rolled out, reporting each step.

@@ -28,7 +28,7 @@ pub(super) async fn preview(
 ) -> anyhow::Result<Preview> {
     let cx = plan::Context { snapshot, journal, now };
     let expanded = plan::expand(plan, &cx).map_err(anyhow::Error::msg)?;
-    let mut reviews: HashMap<(String, String, String, String), Option<String>> = HashMap::new();
+    let mut reviews: HashMap<(String, ObjRef), Option<String>> = HashMap::new();
     let mut items = Vec::with_capacity(expanded.changes.len());
     let mut results = Vec::with_capacity(expanded.changes.len());
     for change in &expanded.changes {
@@ -63,7 +63,7 @@ fn refused(mut item: PreviewItem, e: &ApiError) -> PreviewItem {
 async fn preview_one(
     client: &kube::Client,
     change: &Change,
-    reviews: &mut HashMap<(String, String, String, String), Option<String>>,
+    reviews: &mut HashMap<(String, ObjRef), Option<String>>,
 ) -> anyhow::Result<PreviewItem> {
     let target = &change.target;
     let live = match http::get(client, target).await {
@@ -79,7 +79,8 @@ async fn preview_one(
     let change = &change;
     let mut item = blank(change, live.clone());
     let verb = verb_of(&change.op, live.is_some());
-    let key = (verb.to_string(), target.api_version.clone(), target.kind.clone(), target.namespace.clone());
+    // RBAC may name single objects (resourceNames), so one review per object and verb.
+    let key = (verb.to_string(), target.clone());
     let denied = match reviews.get(&key) {
         Some(d) => d.clone(),
         None => {
@@ -92,15 +93,39 @@ async fn preview_one(
     };
     if let Some(reason) = denied {
         item.status = ItemStatus::Forbidden;
-        item.error = Some(reason);
+        item.error = Some(format!("may not {verb} {}: {reason}", target.display()));
         return Ok(item);
     }
     let label = label_of(target);
+    dry_run(client, change, item, &label).await.map_err(|e| {
+        // Only the server's answer about the object says the plan is wrong; a server that
+        // failed to answer says nothing, so the preview fails rather than show a refusal.
+        anyhow::anyhow!(
+            "the API server did not answer the dry-run of {} ({e}); nothing is known to be wrong with the plan: preview it again",
+            target.display()
+        )
+    })
+}
+
+/// A refusal shown on the item; a transient failure is the caller's error.
+fn refuse(item: PreviewItem, e: ApiError) -> Result<PreviewItem, ApiError> {
+    if e.is_transient() { Err(e) } else { Ok(refused(item, &e)) }
+}
+
+/// The dry-run of one change, filling `item`; the error is the API's when it refused.
+async fn dry_run(
+    client: &kube::Client,
+    change: &Change,
+    mut item: PreviewItem,
+    label: &str,
+) -> Result<PreviewItem, ApiError> {
+    let target = &change.target;
+    let live = item.live.clone();
     match &change.op {
         Op::Apply { body } => match http::apply(client, target, body, false, Write::DryRun).await {
             Ok(result) => {
                 item.status = compare(live.as_ref(), &result);
-                item.diff = plan::unified(live.as_ref(), Some(&result), &label);
+                item.diff = plan::unified(live.as_ref(), Some(&result), label);
                 item.result = Some(result);
             }
             Err(e) if e.code == 409 && !e.conflicts().is_empty() => {
@@ -110,25 +135,25 @@ async fn preview_one(
                 // Forced, only to show what taking the fields over would give.
                 match http::apply(client, target, body, true, Write::DryRun).await {
                     Ok(result) => {
-                        item.diff = plan::unified(live.as_ref(), Some(&result), &label);
+                        item.diff = plan::unified(live.as_ref(), Some(&result), label);
                         item.result = Some(result);
                     }
-                    Err(e) => return Ok(refused(item, &e)),
+                    Err(e) => return refuse(item, e),
                 }
             }
-            Err(e) => return Ok(refused(item, &e)),
+            Err(e) => return refuse(item, e),
         },
         Op::Patch { ops } => match http::json_patch(client, target, ops, Write::DryRun).await {
             Ok(result) => {
                 item.status = compare(live.as_ref(), &result);
-                item.diff = plan::unified(live.as_ref(), Some(&result), &label);
+                item.diff = plan::unified(live.as_ref(), Some(&result), label);
                 item.result = Some(result);
             }
             Err(e) if e.code == 404 => {
                 item.status = ItemStatus::Invalid;
                 item.error = Some(format!("{}: does not exist, so it cannot be patched", target.display()));
             }
-            Err(e) => return Ok(refused(item, &e)),
+            Err(e) => return refuse(item, e),
         },
         Op::Delete { uid } => {
             if live.is_none() {
@@ -138,7 +163,7 @@ async fn preview_one(
             match http::delete(client, target, uid.as_deref(), Write::DryRun).await {
                 Ok(_) => {
                     item.status = ItemStatus::Delete;
-                    item.diff = plan::unified(live.as_ref(), None, &label);
+                    item.diff = plan::unified(live.as_ref(), None, label);
                 }
                 Err(e) if e.code == 409 => {
                     item.status = ItemStatus::Invalid;
@@ -148,7 +173,7 @@ async fn preview_one(
                         e.message
                     ));
                 }
-                Err(e) => return Ok(refused(item, &e)),
+                Err(e) => return refuse(item, e),
             }
         }
     }

@@ -1,18 +1,27 @@
-//! Applying a preview: refuse what the preview says cannot or should not be sent, re-read every
-//! object and stop if one changed since the preview, write the journal entry and sync it, then
-//! send each change in order with field manager `meshdeck`, recording each outcome before the
-//! next write, and stop at the first failure.
+//! Applying a preview: refuse what the preview says cannot or should not be sent, take the
+//! cluster's apply lock, re-read every object and stop if what a change sets or depends on
+//! moved since the preview, write the journal entry and sync it, then write each change in
+//! order (`write.rs`: conditional on a fresh read, checked, retried only when safe),
+//! recording each outcome before the next write, and stop at the first failure.
 
-use super::http::{self, Write};
+use super::http;
 use super::journal::Journal;
+use super::lock;
+use super::write::{self, Item};
 use crate::cluster::client::Connection;
-use crate::plan::{Action, ItemState, ItemStatus, JournalEntry, JournalItem, ObjRef, Op, Plan, Preview, PreviewItem};
+use crate::plan::guard;
+use crate::plan::{
+    Action, ItemState, ItemStatus, JournalEntry, JournalItem, ObjRef, Op, Plan, Preview, PreviewItem, Severity, Undone,
+};
 use serde_json::Value;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Default)]
 pub struct ApplyOptions {
     /// Take over fields other managers own, for the items the preview showed as Conflict.
     pub force_conflicts: bool,
+    /// Apply although the preview has error-level findings about the plan's own objects.
+    pub allow_errors: bool,
     /// Told of each step as it happens (the UI's progress line).
     pub progress: Option<tokio::sync::mpsc::UnboundedSender<ApplyEvent>>,
 }
@@ -38,17 +47,22 @@ pub enum ApplyEvent {
 /// Why an apply did not start. Nothing was written when one of these is returned.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApplyRefusal {
-    /// Forbidden, invalid or (without force) conflicting items; the text names each.
+    /// Forbidden, invalid or (without force) conflicting items, or error findings; the text
+    /// names each.
     #[error("{0}")]
     Blocked(String),
-    /// These objects changed in the cluster after the preview: preview again and confirm.
+    /// What these changes set or depend on moved in the cluster after the preview ("Kind
+    /// NS/NAME: field is X, the preview showed Y"): preview again and confirm.
     #[error(
         "changed since the preview: {}; nothing was applied — preview the plan again and confirm the new diff",
-        .0.join(", ")
+        .0.join("; ")
     )]
     ChangedSincePreview(Vec<String>),
     #[error("read-only mode (--read-only): the plan was not applied")]
     ReadOnly,
+    /// Another apply or undo to this cluster holds the lock.
+    #[error(transparent)]
+    Locked(#[from] lock::LockHeld),
 }
 
 /// What an apply did.
@@ -75,10 +89,13 @@ impl ApplyReport {
                 ItemState::Applied => format!("applied      {what}"),
                 ItemState::Failed => format!("FAILED       {what}: {}", i.error.as_deref().unwrap_or("")),
                 ItemState::Skipped => format!("not applied  {what}"),
-                ItemState::Pending => format!("unknown      {what}"),
+                ItemState::Pending => format!("UNKNOWN      {what}: {}", i.error.as_deref().unwrap_or("")),
             };
             out.push_str(&line);
             out.push('\n');
+            for n in &i.notes {
+                out.push_str(&format!("             note: {n}\n"));
+            }
         }
         let applied = self.entry.items.iter().filter(|i| i.state == ItemState::Applied).count();
         let total = self.entry.items.len();
@@ -97,12 +114,8 @@ impl ApplyReport {
     }
 }
 
-fn rv(v: Option<&Value>) -> Option<&str> {
-    v.and_then(|v| v.pointer("/metadata/resourceVersion")).and_then(Value::as_str)
-}
-
-/// What stops a preview from being applied as it is, one line per item.
-pub fn blockers(preview: &Preview, force_conflicts: bool) -> Vec<String> {
+/// What stops a preview from being applied as it is, one line per item or finding.
+pub fn blockers(preview: &Preview, force_conflicts: bool, allow_errors: bool) -> Vec<String> {
     let mut out = Vec::new();
     for i in &preview.items {
         let what = format!("{} ({})", i.change.target.display(), i.change.why);
@@ -120,6 +133,12 @@ pub fn blockers(preview: &Preview, force_conflicts: bool) -> Vec<String> {
             _ => {}
         }
     }
+    if !allow_errors {
+        for f in preview.findings.iter().filter(|f| f.severity == Severity::Error) {
+            let at = f.action.map(|a| format!(" (action {})", a + 1)).unwrap_or_default();
+            out.push(format!("error{at}: {}; to apply anyway, confirm with --allow-errors", f.message));
+        }
+    }
     out
 }
 
@@ -127,44 +146,70 @@ fn to_write(preview: &Preview) -> Vec<&PreviewItem> {
     preview.items.iter().filter(|i| i.status != ItemStatus::Unchanged).collect()
 }
 
+/// Who holds the apply lock, for a second apply to be told.
+fn holder(conn: &Connection, plan: &Plan, user: &str) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_default();
+    let what = match plan.actions.first() {
+        Some(Action::Undo { entry }) => format!("undo of {entry}"),
+        _ => format!("apply of {} action(s)", plan.actions.len()),
+    };
+    let on = if host.is_empty() { String::new() } else { format!(" on {host}") };
+    format!(
+        "meshdeck (pid {}{on}), user {user}, context {}, {what}, since {}",
+        std::process::id(),
+        conn.context,
+        super::now_rfc3339()
+    )
+}
+
+pub(super) struct Target<'a> {
+    pub client: &'a kube::Client,
+    pub conn: &'a Connection,
+    pub journal: &'a Journal,
+    /// The cluster's kube-system uid, when readable.
+    pub cluster_uid: Option<String>,
+}
+
 pub(super) async fn apply(
-    client: &kube::Client,
-    conn: &Connection,
-    journal: &Journal,
+    to: Target<'_>,
     plan: &Plan,
     preview: &Preview,
     opts: &ApplyOptions,
 ) -> anyhow::Result<ApplyReport> {
+    let Target { client, conn, journal, cluster_uid } = to;
     if conn.read_only {
         return Err(ApplyRefusal::ReadOnly.into());
     }
-    let blocked = blockers(preview, opts.force_conflicts);
+    let blocked = blockers(preview, opts.force_conflicts, opts.allow_errors);
     if !blocked.is_empty() {
         return Err(ApplyRefusal::Blocked(format!("the plan cannot be applied:\n  {}", blocked.join("\n  "))).into());
-    }
-    let items = to_write(preview);
-    let mut befores = Vec::with_capacity(items.len());
-    let mut moved = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for i in &items {
-        let now = http::get(client, &i.change.target)
-            .await
-            .map_err(|e| anyhow::anyhow!("re-reading {}: {e}", i.change.target.display()))?;
-        let was = rv(i.live.as_ref());
-        // An object two changes write is compared once: its second preview read the same version.
-        if seen.insert(i.change.target.clone()) && rv(now.as_ref()) != was {
-            moved.push(i.change.target.display());
-        }
-        befores.push(now);
-    }
-    if !moved.is_empty() {
-        moved.dedup();
-        return Err(ApplyRefusal::ChangedSincePreview(moved).into());
     }
     let user = match http::whoami(client).await {
         Some(u) => u,
         None => conn.user.clone(),
     };
+    let lock_path = lock::lock_path(journal.dir(), cluster_uid.as_deref().unwrap_or(&conn.server));
+    let _lock = lock::try_acquire(&lock_path, &holder(conn, plan, &user))??;
+    let items = to_write(preview);
+    let mut befores = Vec::with_capacity(items.len());
+    let mut moved = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for i in &items {
+        let now = write::read(client, &i.change.target)
+            .await
+            .map_err(|e| anyhow::anyhow!("re-reading {}: {e}", i.change.target.display()))?;
+        // An object two changes write is checked once: its second preview read the same state.
+        if seen.insert(i.change.target.clone()) {
+            let m = guard::moved(&i.change.op, i.live.as_ref(), now.as_ref());
+            if !m.is_empty() {
+                moved.push(format!("{} ({})", i.change.target.display(), m.join("; ")));
+            }
+        }
+        befores.push(now);
+    }
+    if !moved.is_empty() {
+        return Err(ApplyRefusal::ChangedSincePreview(moved).into());
+    }
     let now = time::OffsetDateTime::now_utc();
     let undoes = plan.actions.iter().find_map(|a| match a {
         Action::Undo { entry } => Some(entry.clone()),
@@ -175,6 +220,7 @@ pub(super) async fn apply(
         time: super::format_utc(now, false),
         context: conn.context.clone(),
         server: conn.server.clone(),
+        cluster_uid,
         user,
         plan: plan.clone(),
         items: items
@@ -186,9 +232,11 @@ pub(super) async fn apply(
                 after: None,
                 state: ItemState::Pending,
                 error: None,
+                notes: Vec::new(),
             })
             .collect(),
         undoes,
+        undone: None,
     };
     journal.save(&entry)?;
     let tell = |ev: ApplyEvent| {
@@ -197,6 +245,9 @@ pub(super) async fn apply(
         }
     };
     tell(ApplyEvent::Journaled { id: entry.id.clone() });
+    // What this apply itself last wrote to an object: the next change of the same object is
+    // checked against that, not against the preview's read that it has since replaced.
+    let mut written: HashMap<ObjRef, Option<Value>> = HashMap::new();
     let mut failed = false;
     for (index, item) in items.iter().enumerate() {
         if failed {
@@ -204,41 +255,43 @@ pub(super) async fn apply(
             continue;
         }
         let target = &item.change.target;
-        let result = match &item.change.op {
-            Op::Apply { body } => {
-                let force = opts.force_conflicts && item.status == ItemStatus::Conflict;
-                http::apply(client, target, body, force, Write::Real).await.map(Some)
-            }
-            Op::Patch { ops } => http::json_patch(client, target, ops, Write::Real).await.map(Some),
-            Op::Delete { uid } => http::delete(client, target, uid.as_deref(), Write::Real).await.map(|_| None),
+        let seen = match written.get(target) {
+            Some(after) => after.clone(),
+            None => item.live.clone(),
         };
-        match result {
-            Ok(after) => {
-                entry.items[index].state = ItemState::Applied;
-                entry.items[index].after = after;
-                tell(ApplyEvent::Applied { index, target: target.clone() });
-            }
-            Err(e) => {
-                let msg = if e.code == 409 && !e.conflicts().is_empty() {
-                    format!(
-                        "{}: a conflict that was not in the preview: {}; preview again",
-                        target.display(),
-                        e.conflicts().join(", ")
-                    )
-                } else {
-                    format!("{}: {e}", target.display())
-                };
-                entry.items[index].state = ItemState::Failed;
-                entry.items[index].error = Some(msg.clone());
-                tell(ApplyEvent::Failed { index, target: target.clone(), error: msg });
-                failed = true;
-            }
+        let it = Item {
+            index,
+            target,
+            op: &item.change.op,
+            seen: seen.as_ref(),
+            force: opts.force_conflicts && item.status == ItemStatus::Conflict,
+        };
+        if write::write(client, journal, &mut entry, it).await {
+            let after = entry.items[index].after.clone();
+            written.insert(target.clone(), if matches!(item.change.op, Op::Delete { .. }) { None } else { after });
+            tell(ApplyEvent::Applied { index, target: target.clone() });
+        } else {
+            let error = entry.items[index].error.clone().unwrap_or_default();
+            tell(ApplyEvent::Failed { index, target: target.clone(), error });
+            failed = true;
         }
-        // The outcome is on disk before the next write.
-        journal.save(&entry)?;
     }
     journal.save(&entry)?;
-    Ok(ApplyReport { journal_path: journal.path_of(&entry.id), entry, unchanged: preview.items.len() - items.len() })
+    let report =
+        ApplyReport { journal_path: journal.path_of(&entry.id), entry, unchanged: preview.items.len() - items.len() };
+    if let Some(undone) = report.entry.undoes.as_deref()
+        && report.ok()
+    {
+        mark_undone(journal, undone, &report.entry)?;
+    }
+    Ok(report)
+}
+
+/// Records on an entry that `by` undid it, so a second undo says so instead of failing.
+fn mark_undone(journal: &Journal, id: &str, by: &JournalEntry) -> anyhow::Result<()> {
+    let mut e = journal.get(id)?;
+    e.undone = Some(Undone { by: by.id.clone(), at: by.time.clone() });
+    journal.save(&e)
 }
 
 fn suffix() -> String {
@@ -283,7 +336,7 @@ mod tests {
             &Expanded::default(),
             Vec::new(),
         );
-        let b = blockers(&p, false);
+        let b = blockers(&p, false, false);
         assert_eq!(
             b,
             vec![
@@ -291,6 +344,6 @@ mod tests {
                 "PeerAuthentication rng/default (mtls STRICT): forbidden: may not patch PeerAuthentication rng/default: RBAC".to_string(),
             ]
         );
-        assert_eq!(blockers(&p, true).len(), 1);
+        assert_eq!(blockers(&p, true, false).len(), 1);
     }
 }

@@ -18,7 +18,17 @@ pub async fn run_apply(args: ApplyArgs, global: GlobalArgs) -> anyhow::Result<u8
 
 pub async fn run_undo(args: UndoArgs, global: GlobalArgs) -> anyhow::Result<u8> {
     let engine = super::engine(&global).await?;
-    let entry = engine.journal().get(&args.entry)?;
+    let entry = if args.entry == "last" {
+        let server = &engine.connection().server;
+        engine.entries(false).await?.pop().ok_or_else(|| {
+            anyhow::anyhow!(
+                "the journal in {} has no entry for this cluster ({server}); `meshdeck journal --all` lists every cluster's",
+                engine.journal().dir().display()
+            )
+        })?
+    } else {
+        engine.journal().get(&args.entry)?
+    };
     let plan = Plan { actions: vec![Action::Undo { entry: entry.id.clone() }], ..Plan::default() };
     apply_plan(&engine, &plan, &args.confirm, &format!("undo of journal entry {}", entry.id)).await
 }
@@ -31,7 +41,7 @@ async fn apply_plan(engine: &Engine, plan: &Plan, confirm: &ConfirmArgs, place: 
         println!("nothing to apply");
         return Ok(0);
     }
-    let blockers = crate::apply::blockers(&preview, confirm.force_conflicts);
+    let blockers = crate::apply::blockers(&preview, confirm.force_conflicts, confirm.allow_errors);
     if !blockers.is_empty() {
         anyhow::bail!("{place}: the plan cannot be applied:\n  {}", blockers.join("\n  "));
     }
@@ -49,7 +59,15 @@ async fn apply_plan(engine: &Engine, plan: &Plan, confirm: &ConfirmArgs, place: 
         }
     }
     let report = engine
-        .apply(plan, &preview, &ApplyOptions { force_conflicts: confirm.force_conflicts, progress: None })
+        .apply(
+            plan,
+            &preview,
+            &ApplyOptions {
+                force_conflicts: confirm.force_conflicts,
+                allow_errors: confirm.allow_errors,
+                progress: None,
+            },
+        )
         .await?;
     print!("{}", report.describe());
     if !report.ok() {

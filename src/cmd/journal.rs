@@ -1,13 +1,33 @@
-//! `meshdeck journal`: the applies meshdeck made, as a table or JSON.
+//! `meshdeck journal`: the applies meshdeck made to the current context's cluster (every
+//! cluster's with `--all`), as a table or JSON.
 
-use crate::cli::{JournalArgs, JournalFormat};
+use crate::cli::{GlobalArgs, JournalArgs, JournalFormat};
+use std::time::Duration;
 
-pub fn run_journal(args: JournalArgs) -> anyhow::Result<u8> {
+pub async fn run_journal(args: JournalArgs, global: GlobalArgs) -> anyhow::Result<u8> {
     let journal = crate::apply::Journal::open(crate::apply::journal::default_dir()?)?;
-    let entries = journal.list()?;
+    let mut entries = journal.list()?;
+    let mut scope = "every cluster".to_string();
+    if !args.all {
+        let engine = super::engine(&global).await.map_err(|e| {
+            anyhow::anyhow!("{e:#}\n(the journal lists the current context's cluster; --all lists every cluster's)")
+        })?;
+        let server = engine.connection().server.clone();
+        // The journal works offline: without an answer, the server address decides.
+        let uid = tokio::time::timeout(Duration::from_secs(5), engine.cluster_uid()).await.ok().flatten();
+        if uid.is_none() {
+            eprintln!(
+                "meshdeck: the identity of {server} could not be read; listing the entries recorded for that address"
+            );
+        }
+        entries.retain(|e| e.is_of_cluster(&server, uid.as_deref()));
+        scope = format!("{server} (context {})", engine.connection().context);
+    }
     match args.output {
         JournalFormat::Json => println!("{}", serde_json::to_string_pretty(&entries)?),
-        JournalFormat::Table if entries.is_empty() => println!("the journal in {} is empty", journal.dir().display()),
+        JournalFormat::Table if entries.is_empty() => {
+            println!("the journal in {} has no entries for {scope}", journal.dir().display())
+        }
         JournalFormat::Table => print!("{}", super::render::journal_table(&entries)),
     }
     Ok(0)

@@ -88,15 +88,23 @@ pub fn preview_text(p: &Preview, color: bool) -> String {
 
 /// The journal as a table, oldest first.
 pub fn journal_table(entries: &[JournalEntry]) -> String {
-    let mut rows = vec![["ID", "TIME", "CONTEXT", "USER", "APPLIED", "UNDOES", "ACTIONS"].map(String::from).to_vec()];
+    let mut rows = vec![
+        ["ID", "TIME", "CONTEXT", "SERVER", "USER", "STATE", "APPLIED", "UNDOES", "ACTIONS"].map(String::from).to_vec(),
+    ];
     for e in entries {
         let applied = e.items.iter().filter(|i| i.state == crate::plan::ItemState::Applied).count();
         let actions: Vec<String> = e.plan.actions.iter().map(|a| a.summary()).collect();
+        let state = match &e.undone {
+            Some(u) => format!("undone by {}", u.by),
+            None => e.state().to_string(),
+        };
         rows.push(vec![
             e.id.clone(),
             e.time.clone(),
             e.context.clone(),
+            e.server.clone(),
             e.user.clone(),
+            state,
             format!("{applied}/{}", e.items.len()),
             e.undoes.clone().unwrap_or_else(|| "-".into()),
             actions.join("; "),

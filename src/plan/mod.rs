@@ -11,6 +11,7 @@ mod edit;
 mod expand;
 mod export;
 mod gitops;
+pub mod guard;
 mod json;
 mod model;
 mod owned;
@@ -32,7 +33,7 @@ pub use owned::carry_owned;
 pub use preflight::preflight;
 pub use preview::*;
 pub use target::*;
-pub use undo::inverse;
+pub use undo::{forget_undone, inverse};
 
 use crate::mesh::Snapshot;
 

@@ -351,6 +351,10 @@ pub struct JournalItem {
     pub state: ItemState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What happened on the way: a write answered with a transient error and sent again, an
+    /// answer lost and the change found on the cluster, a read that found the object moved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// One apply, written and synced before its first write and updated after each one.
@@ -362,10 +366,52 @@ pub struct JournalEntry {
     pub time: String,
     pub context: String,
     pub server: String,
+    /// The cluster's identity: the uid of its kube-system namespace, when the user may read it.
+    /// A context name or a server address can point at another cluster tomorrow; this cannot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_uid: Option<String>,
     pub user: String,
     pub plan: Plan,
     pub items: Vec<JournalItem>,
     /// The entry this one undid, when it is an undo.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undoes: Option<String>,
+    /// Set on an entry once an undo of it applied completely.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undone: Option<Undone>,
+}
+
+/// When an entry was undone, and by which entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Undone {
+    pub by: String,
+    pub at: String,
+}
+
+impl JournalEntry {
+    /// True when this entry was recorded against the cluster at `server` whose kube-system
+    /// uid is `uid`. The uid decides when both sides know it; the server address otherwise.
+    pub fn is_of_cluster(&self, server: &str, uid: Option<&str>) -> bool {
+        match (self.cluster_uid.as_deref(), uid) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.server == server,
+        }
+    }
+
+    /// One word for where the entry stands: applied, partial, failed, interrupted, undone.
+    pub fn state(&self) -> &'static str {
+        if self.undone.is_some() {
+            return "undone";
+        }
+        let count = |s: ItemState| self.items.iter().filter(|i| i.state == s).count();
+        if count(ItemState::Pending) > 0 {
+            "interrupted"
+        } else if count(ItemState::Applied) == self.items.len() {
+            "applied"
+        } else if count(ItemState::Applied) == 0 {
+            "failed"
+        } else {
+            "partial"
+        }
+    }
 }

@@ -39,6 +39,24 @@ pub fn inverse(entry: &JournalEntry) -> Vec<Change> {
     out
 }
 
+/// Leaves out of `entry` what earlier undos of it that stopped part way already put back, so
+/// undoing it again finishes the job instead of failing on what is already restored. An item
+/// counts as put back when an entry that `undoes` this one applied its inverse ("undo: …" of
+/// the same object).
+pub fn forget_undone(entry: &mut JournalEntry, journal: &[JournalEntry]) {
+    let undos: Vec<&JournalEntry> = journal.iter().filter(|u| u.undoes.as_deref() == Some(entry.id.as_str())).collect();
+    for item in entry.items.iter_mut().filter(|i| i.state == ItemState::Applied) {
+        let why = format!("undo: {}", item.change.why);
+        let put_back = undos
+            .iter()
+            .flat_map(|u| &u.items)
+            .any(|u| u.state == ItemState::Applied && u.change.target == item.change.target && u.change.why == why);
+        if put_back {
+            item.state = ItemState::Skipped;
+        }
+    }
+}
+
 fn test(path: &str, value: &Value) -> Value {
     json!({"op": "test", "path": path, "value": value})
 }

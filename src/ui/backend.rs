@@ -16,6 +16,9 @@ pub struct ApplyOptions {
     /// Take over fields other field managers own (server-side apply with force). Only set when
     /// the operator chose it in the confirmation.
     pub force_conflicts: bool,
+    /// Apply past error findings about the plan's own objects; set only after the operator
+    /// confirmed a second time.
+    pub allow_errors: bool,
 }
 
 /// What an apply did, in the words the rollout screen shows.

@@ -40,6 +40,7 @@ fn apply_error(e: anyhow::Error) -> ApplyError {
         Some(ApplyRefusal::ChangedSincePreview(objs)) => ApplyError::ChangedSincePreview(objs.join(", ")),
         Some(ApplyRefusal::ReadOnly) => ApplyError::ReadOnly,
         Some(ApplyRefusal::Blocked(m)) => ApplyError::Failed(format!("nothing was applied: {m}")),
+        Some(ApplyRefusal::Locked(held)) => ApplyError::Failed(format!("nothing was applied: {held}")),
         None => ApplyError::Failed(format!("{e:#}")),
     }
 }
@@ -63,7 +64,11 @@ impl PlanBackend for EngineBackend {
     ) -> BoxFuture<'static, Result<ApplyOutcome, ApplyError>> {
         let engine = self.engine.clone();
         Box::pin(async move {
-            let opts = crate::apply::ApplyOptions { force_conflicts: options.force_conflicts, progress: None };
+            let opts = crate::apply::ApplyOptions {
+                force_conflicts: options.force_conflicts,
+                allow_errors: options.allow_errors,
+                progress: None,
+            };
             engine.apply(&plan, &preview, &opts).await.map(|r| outcome(&r)).map_err(apply_error)
         })
     }
@@ -72,10 +77,13 @@ impl PlanBackend for EngineBackend {
         let engine = self.engine.clone();
         Box::pin(async move {
             let journal = engine.journal().clone();
+            let uid = engine.cluster_uid().await;
             let mut entries = tokio::task::spawn_blocking(move || journal.list())
                 .await
                 .map_err(|e| e.to_string())?
                 .map_err(|e| format!("{e:#}"))?;
+            // Only this cluster's: an entry of another cluster cannot be undone here.
+            entries.retain(|e| e.is_of_cluster(&engine.connection().server, uid.as_deref()));
             entries.reverse(); // newest first
             Ok(entries)
         })

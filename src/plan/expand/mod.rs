@@ -181,6 +181,12 @@ fn expand_one(b: &mut Builder, action: &Action, journal: &[JournalEntry]) -> Res
                     None => format!("journal entry {entry} does not exist: the journal is empty"),
                 }
             })?;
+            if let Some(u) = &e.undone {
+                return Err(format!(
+                    "journal entry {} was already undone by {} at {}; there is nothing left to undo",
+                    e.id, u.by, u.at
+                ));
+            }
             for mut c in undo::inverse(e) {
                 c.action = b.action;
                 // Putting a pod template back rolls the workload as surely as changing it did.
@@ -214,6 +220,8 @@ fn apply_edits(out: &mut Expanded, edits: &[Edit]) -> Result<(), String> {
             Some(c) => {
                 check_edit(&edit.target, &edit.body).map_err(|e| format!("{place}: {e}"))?;
                 c.op = Op::Apply { body: edit.body.clone() };
+                // What is sent is the hand-edited body, whatever the action meant to send.
+                c.why = format!("edited by hand, in place of: {}", c.why);
             }
             None => out.findings.push(Finding {
                 severity: Severity::Error,

@@ -3,6 +3,7 @@
 
 mod expand;
 mod fixtures;
+mod guard;
 mod output;
 mod preflight;
 mod undo;

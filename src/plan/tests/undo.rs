@@ -6,7 +6,14 @@ use crate::plan::{Change, ItemState, JournalEntry, JournalItem, ObjRef, Op, Plan
 use serde_json::{Value, json};
 
 fn item(target: ObjRef, op: Op, before: Option<Value>, after: Option<Value>, state: ItemState) -> JournalItem {
-    JournalItem { change: Change { target, op, action: 0, why: "w".into() }, before, after, state, error: None }
+    JournalItem {
+        change: Change { target, op, action: 0, why: "w".into() },
+        before,
+        after,
+        state,
+        error: None,
+        notes: vec![],
+    }
 }
 
 fn entry(items: Vec<JournalItem>) -> JournalEntry {
@@ -15,10 +22,12 @@ fn entry(items: Vec<JournalItem>) -> JournalEntry {
         time: NOW.into(),
         context: "sim".into(),
         server: "https://127.0.0.1".into(),
+        cluster_uid: None,
         user: "admin".into(),
         plan: Plan::default(),
         items,
         undoes: None,
+        undone: None,
     }
 }
 

@@ -44,6 +44,10 @@ pub struct Confirm {
     pub conflicts: usize,
     /// The user chose to take those fields over.
     pub take_over: bool,
+    /// Error-level findings about the plan's own objects: applying past them takes a second
+    /// Enter.
+    pub errors: usize,
+    pub errors_confirmed: bool,
     pub error: Option<String>,
 }
 
@@ -225,9 +229,18 @@ impl App {
             return;
         }
         let conflicts = preview.items.iter().filter(|i| i.status == ItemStatus::Conflict).count();
+        let refused = preview.summary.blocked - conflicts;
+        if refused > 0 {
+            self.notices.push(Notice::warn(format!(
+                "nothing can be applied: {refused} {} forbidden or refused by the API server (see the preview)",
+                if refused == 1 { "object is" } else { "objects are" }
+            )));
+            return;
+        }
+        let errors = preview.findings.iter().filter(|f| f.severity == crate::plan::Severity::Error).count();
         let context = &self.sync.context;
         let must_type = context.contains("prod").then(|| context.clone());
-        self.plan.confirm = Some(Confirm { must_type, conflicts, ..Confirm::default() });
+        self.plan.confirm = Some(Confirm { must_type, conflicts, errors, ..Confirm::default() });
         self.mode = Mode::Confirm;
     }
 
@@ -255,7 +268,16 @@ impl App {
                         Some("other managers own fields this plan sets: Tab takes them over, Esc goes back".into());
                     return vec![];
                 }
-                let options = ApplyOptions { force_conflicts: c.take_over };
+                if c.errors > 0 && !c.errors_confirmed {
+                    c.errors_confirmed = true;
+                    c.error = Some(format!(
+                        "the preview has {} error finding{}: Enter again applies anyway, Esc goes back",
+                        c.errors,
+                        if c.errors == 1 { "" } else { "s" }
+                    ));
+                    return vec![];
+                }
+                let options = ApplyOptions { force_conflicts: c.take_over, allow_errors: c.errors_confirmed };
                 self.plan.confirm = None;
                 let Some((preview, _)) = self.plan.ready() else { return vec![] };
                 let preview = preview.clone();

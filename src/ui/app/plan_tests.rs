@@ -347,7 +347,7 @@ fn apply_confirms_takes_over_conflicts_only_when_asked_and_handles_a_changed_obj
         vec![Effect::Apply {
             plan: migration_plan(),
             preview: migration_preview(),
-            options: crate::ui::backend::ApplyOptions { force_conflicts: true }
+            options: crate::ui::backend::ApplyOptions { force_conflicts: true, allow_errors: false }
         }]
     );
     assert_eq!((app.screen, app.mode), (Screen::Rollout, Mode::Detail));

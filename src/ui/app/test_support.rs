@@ -128,6 +128,7 @@ pub fn journal_entries() -> Vec<JournalEntry> {
         time: time.into(),
         context: "sim-admin".into(),
         server: "https://127.0.0.1:6443".into(),
+        cluster_uid: None,
         user: "admin".into(),
         plan,
         items: vec![JournalItem {
@@ -141,8 +142,10 @@ pub fn journal_entries() -> Vec<JournalEntry> {
             after: None,
             state,
             error: None,
+            notes: vec![],
         }],
         undoes: None,
+        undone: None,
     };
     vec![
         entry("20261127T013000Z-1a2b", "2026-11-27T01:30:00Z", migration_plan(), ItemState::Applied),

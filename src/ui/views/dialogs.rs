@@ -115,18 +115,18 @@ pub fn confirm(app: &App, c: &Confirm, theme: &Theme, area: Rect, buf: &mut Buff
         &mut y,
         &Line::styled("A journal entry is written before the first write; u undoes it.", theme.muted),
     );
-    if s.blocked > c.conflicts {
-        let n = s.blocked - c.conflicts;
+    if c.errors > 0 {
         put(
             buf,
             inner,
             &mut y,
             &Line::styled(
                 format!(
-                    "⚠ {n} {} forbidden or invalid: the apply stops there",
-                    if n == 1 { "object is" } else { "objects are" }
+                    "✖ {} error finding{} about this plan's objects (see the preview)",
+                    c.errors,
+                    if c.errors == 1 { "" } else { "s" }
                 ),
-                theme.warn,
+                theme.danger,
             ),
         );
     }
