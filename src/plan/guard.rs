@@ -121,9 +121,45 @@ pub fn moved(op: &Op, seen: Option<&Value>, now: Option<&Value>) -> Vec<String> 
         }
     }
     if matches!(op, Op::Apply { .. }) && owned(seen) != owned(now) {
-        out.push("the fields meshdeck's own applies set on it changed (another apply by meshdeck?)".into());
+        let (mut was, mut is) = (Vec::new(), Vec::new());
+        owned_fields(owned(seen), "", &mut was);
+        owned_fields(owned(now), "", &mut is);
+        let added: Vec<&str> = is.iter().filter(|f| !was.contains(f)).map(String::as_str).collect();
+        let dropped: Vec<&str> = was.iter().filter(|f| !is.contains(f)).map(String::as_str).collect();
+        if !added.is_empty() {
+            out.push(format!(
+                "another apply by meshdeck has since set {}, which the previewed body would remove",
+                added.join(", ")
+            ));
+        }
+        if !dropped.is_empty() {
+            out.push(format!(
+                "meshdeck no longer owns {} (another client took it over or removed it)",
+                dropped.join(", ")
+            ));
+        }
     }
     out
+}
+
+/// The dotted names of the fields in a fieldsV1 set: `f:name` steps, list items by their key.
+fn owned_fields(set: Option<&Value>, prefix: &str, out: &mut Vec<String>) {
+    let Some(map) = set.and_then(Value::as_object) else { return };
+    let mut leaf = true;
+    for (k, v) in map {
+        let step = if let Some(name) = k.strip_prefix("f:") {
+            if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") }
+        } else if let Some(key) = k.strip_prefix("k:").or_else(|| k.strip_prefix("v:")) {
+            format!("{prefix}[{key}]")
+        } else {
+            continue;
+        };
+        leaf = false;
+        owned_fields(Some(v), &step, out);
+    }
+    if leaf && !prefix.is_empty() {
+        out.push(prefix.to_string());
+    }
 }
 
 /// The change made conditional on `read`, the object as just read and checked: a server-side

@@ -2,6 +2,7 @@
 //! its contexts, and condition waits with generous deadlines.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod tmux;
 
 use meshdeck::sim::run::{SimHandle, SimOptions, start};

@@ -44,7 +44,13 @@ fn only_what_a_change_sets_or_meshdeck_owns_counts_as_moved() {
     let now = pa("13", "PERMISSIVE", mine(json!({"f:metadata": {"f:labels": {"f:team": {}}}})));
     assert_eq!(
         moved(&strict(), Some(&seen), Some(&now)),
-        ["the fields meshdeck's own applies set on it changed (another apply by meshdeck?)"]
+        ["another apply by meshdeck has since set metadata.labels.team, which the previewed body would remove"]
+    );
+    // And the other way round: a field meshdeck applied was taken over by someone else.
+    let (seen_owned, now_plain) = (now.clone(), pa("14", "PERMISSIVE", json!([])));
+    assert_eq!(
+        moved(&strict(), Some(&seen_owned), Some(&now_plain)),
+        ["meshdeck no longer owns metadata.labels.team (another client took it over or removed it)"]
     );
     // Existence and identity.
     assert_eq!(moved(&strict(), None, None), Vec::<String>::new());

@@ -1,0 +1,187 @@
+//! The same safety rules through the real binary: two applies started at once, error findings
+//! that block an apply, and a journal shared by two clusters.
+
+use crate::common::cli::{Cli, both, code, text};
+use crate::common::sim;
+use meshdeck::sim::api::faults::Faults;
+use meshdeck::sim::run::{SimOptions, start};
+use serde_json::Value;
+
+const HEAD: &str = "apiVersion: meshdeck.dev/v1alpha1\nkind: Plan\nactions:\n";
+
+async fn get(client: &kube::Client, path: &str) -> Option<Value> {
+    let req = http_get(path);
+    client.request::<Value>(req).await.ok()
+}
+
+fn http_get(path: &str) -> hyper::Request<Vec<u8>> {
+    hyper::Request::get(path).body(Vec::new()).unwrap()
+}
+
+const PA: &str = "/apis/security.istio.io/v1/namespaces/rng/peerauthentications/default";
+const DEPLOY: &str = "/apis/apps/v1/namespaces/rng/deployments/numbers-api";
+
+fn mode(v: &Value) -> String {
+    v["spec"]["mtls"]["mode"].as_str().unwrap_or("").to_string()
+}
+
+fn template(v: &Value) -> (Option<String>, Option<String>) {
+    let m = &v["spec"]["template"]["metadata"];
+    let s = |x: &Value| x.as_str().map(String::from);
+    (s(&m["labels"]["sidecar.istio.io/inject"]), s(&m["annotations"]["kubectl.kubernetes.io/restartedAt"]))
+}
+
+/// Two plans over the same PeerAuthentication and Deployment, applied at the same moment on
+/// one machine, with every request slowed down. Whatever the interleaving, an apply either
+/// wrote everything its preview showed on top of exactly what it recorded, or wrote nothing
+/// and said why; and undoing what was applied, newest first, restores the start.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_applies_at_once_lose_nothing() {
+    let opts = SimOptions {
+        scenarios: vec!["demo".into()],
+        time_scale: 50.0,
+        faults: Faults::parse("latency=300").unwrap(),
+        ..SimOptions::default()
+    };
+    let h = start(opts).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let a = Cli::new(&h, dir.path());
+    let b = Cli { plan: dir.path().join("b.yaml"), ..Cli::new(&h, dir.path()) };
+    let client = crate::common::client(&h, "sim-admin").await;
+    let start_pa = get(&client, PA).await.unwrap();
+    let start_deploy = get(&client, DEPLOY).await.unwrap();
+    std::fs::write(
+        &a.plan,
+        format!(
+            "{HEAD}- action: inject\n  target: deploy/rng/numbers-api\n  restartedAt: 2026-11-27T01:00:00Z\n- action: mtls\n  target: ns/rng\n  mode: STRICT\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        &b.plan,
+        format!(
+            "{HEAD}- action: mtls\n  target: ns/rng\n  mode: DISABLE\n- action: restart\n  target: deploy/rng/numbers-api\n  restartedAt: 2026-11-27T02:00:00Z\n"
+        ),
+    )
+    .unwrap();
+    let args = ["apply", "--yes", "--force-conflicts"];
+    let (mut ca, mut cb) = (a.command(&args), b.command(&args));
+    let (oa, ob) = tokio::join!(
+        tokio::task::spawn_blocking(move || ca.output().unwrap()),
+        tokio::task::spawn_blocking(move || cb.output().unwrap())
+    );
+    let outs = [oa.unwrap(), ob.unwrap()];
+    let applied = outs.iter().filter(|o| code(o) == 0).count();
+    for o in &outs {
+        eprintln!("exit {}: {}", code(o), text(&o.stderr).lines().last().unwrap_or(""));
+    }
+    assert!(applied >= 1, "one of them applies: {}\n---\n{}", both(&outs[0]), both(&outs[1]));
+    for o in &outs {
+        match code(o) {
+            0 => assert!(text(&o.stdout).contains("2 of 2 changes applied"), "{}", both(o)),
+            2 => {
+                let err = text(&o.stderr);
+                assert!(
+                    err.contains("another apply to this cluster is running: meshdeck (pid ")
+                        || err.contains("changed since the preview: PeerAuthentication rng/default (spec.mtls.mode is"),
+                    "{err}"
+                );
+            }
+            _ => panic!("{}", both(o)),
+        }
+    }
+    assert_eq!(a.journal_files(), applied, "a journal entry for each apply that wrote, none for a refusal");
+
+    // The journal is true: each entry's "before" is what the cluster held when it wrote.
+    let journal = a.run(&["journal", "-o", "json"]).await;
+    let entries: Vec<Value> = serde_json::from_slice(&journal.stdout).expect("journal JSON");
+    let mut expect_mode = mode(&start_pa);
+    for e in &entries {
+        let pa_item =
+            e["items"].as_array().unwrap().iter().find(|i| i["change"]["ref"]["kind"] == "PeerAuthentication").unwrap();
+        assert_eq!(mode(&pa_item["before"]), expect_mode, "{e}");
+        expect_mode = mode(&pa_item["after"]);
+    }
+    assert_eq!(mode(&get(&client, PA).await.unwrap()), expect_mode, "the cluster holds the last apply's value");
+
+    for _ in 0..applied {
+        let undo = a.run(&["undo", "last", "--yes", "--force-conflicts"]).await;
+        assert_eq!(code(&undo), 0, "{}", both(&undo));
+    }
+    assert_eq!(mode(&get(&client, PA).await.unwrap()), mode(&start_pa));
+    assert_eq!(template(&get(&client, DEPLOY).await.unwrap()), template(&start_deploy));
+}
+
+/// An error finding about the plan's own objects blocks the apply until the user says
+/// otherwise; nothing is written meanwhile.
+#[tokio::test(flavor = "multi_thread")]
+async fn error_findings_block_unless_allowed() {
+    let h = sim(&["demo"], 50.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(&h, dir.path());
+    std::fs::write(
+        &cli.plan,
+        format!(
+            "{HEAD}- action: mtls\n  target: ns/bookinfo\n  mode: STRICT\nedits:\n- ref: {{apiVersion: security.istio.io/v1, kind: PeerAuthentication, namespace: legacy, name: default}}\n  body: {{apiVersion: security.istio.io/v1, kind: PeerAuthentication, metadata: {{name: default, namespace: legacy}}, spec: {{mtls: {{mode: STRICT}}}}}}\n"
+        ),
+    )
+    .unwrap();
+    let out = cli.run(&["apply", "--yes"]).await;
+    assert_eq!(code(&out), 2, "{}", both(&out));
+    assert!(
+        text(&out.stderr).contains(
+            "error: edit 1 (PeerAuthentication legacy/default): the plan applies no such object, so the edit replaces nothing; to apply anyway, confirm with --allow-errors"
+        ),
+        "{}",
+        both(&out)
+    );
+    assert_eq!(cli.journal_files(), 0);
+    let out = cli.run(&["apply", "--yes", "--allow-errors"]).await;
+    assert_eq!(code(&out), 0, "{}", both(&out));
+    assert!(text(&out.stdout).contains("1 of 1 changes applied"), "{}", both(&out));
+}
+
+/// One state directory, two clusters: `journal` shows the current one's entries, `--all`
+/// every one, `undo` refuses an entry of the other cluster, and a second undo says so.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_journal_is_tied_to_its_cluster() {
+    let (h1, h2) = (sim(&[], 1.0).await, sim(&[], 1.0).await);
+    let dir = tempfile::tempdir().unwrap();
+    let one = Cli::new(&h1, dir.path());
+    let two = Cli::new(&h2, dir.path());
+    std::fs::write(&one.plan, format!("{HEAD}- action: mtls\n  target: ns/default\n  mode: STRICT\n")).unwrap();
+    let out = one.run(&["apply", "--yes"]).await;
+    assert_eq!(code(&out), 0, "{}", both(&out));
+    let listed: Vec<Value> = serde_json::from_slice(&one.run(&["journal", "-o", "json"]).await.stdout).unwrap();
+    assert_eq!(listed.len(), 1);
+    let id = listed[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(listed[0]["server"], h1.server());
+
+    let out = two.run(&["journal"]).await;
+    assert_eq!(code(&out), 0, "{}", both(&out));
+    assert!(
+        text(&out.stdout).contains(&format!("has no entries for {} (context sim-admin)", h2.server())),
+        "{}",
+        both(&out)
+    );
+    let all = text(&two.run(&["journal", "--all"]).await.stdout);
+    assert!(all.contains(&id) && all.contains(&h1.server()), "{all}");
+    let out = two.run(&["undo", &id, "--yes"]).await;
+    assert_eq!(code(&out), 2, "{}", both(&out));
+    assert!(
+        text(&out.stderr).contains(&format!("journal entry {id} was applied to another cluster ({}", h1.server())),
+        "{}",
+        both(&out)
+    );
+    let out = two.run(&["undo", "--yes"]).await;
+    assert_eq!(code(&out), 2, "{}", both(&out));
+    assert!(text(&out.stderr).contains("has no entry for this cluster"), "{}", both(&out));
+
+    let out = one.run(&["undo", &id, "--yes"]).await;
+    assert_eq!(code(&out), 0, "{}", both(&out));
+    let table = text(&one.run(&["journal"]).await.stdout);
+    assert!(table.contains("undone by "), "{table}");
+    let out = one.run(&["undo", &id, "--yes"]).await;
+    assert_eq!(code(&out), 2, "{}", both(&out));
+    assert!(text(&out.stderr).contains(&format!("journal entry {id} was already undone by ")), "{}", both(&out));
+}
