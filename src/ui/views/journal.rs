@@ -13,19 +13,6 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Row, Widget};
 
-/// "applied", "failed", "incomplete" (a write never finished: the process stopped).
-pub fn entry_state(e: &JournalEntry) -> &'static str {
-    if e.items.iter().any(|i| i.state == ItemState::Failed) {
-        "failed"
-    } else if e.items.iter().any(|i| i.state == ItemState::Pending) {
-        "incomplete"
-    } else if e.items.iter().any(|i| i.state == ItemState::Skipped) {
-        "partial"
-    } else {
-        "applied"
-    }
-}
-
 fn actions_text(e: &JournalEntry) -> String {
     let first = e.plan.actions.first().map(|a| a.summary()).unwrap_or_default();
     match e.plan.actions.len() {
@@ -67,8 +54,12 @@ pub fn render_journal(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     };
     view.render(list_area, buf, theme, |i| {
         let e = &j.entries[i];
-        let state = entry_state(e);
-        let style = if state == "applied" { theme.ok } else { theme.warn };
+        let state = e.state();
+        let style = match state {
+            "applied" => theme.ok,
+            "undone" => theme.muted,
+            _ => theme.warn,
+        };
         let mut actions = actions_text(e);
         if let Some(u) = &e.undoes {
             actions = format!("undo of {u}");
