@@ -249,3 +249,24 @@ fn aggregation_over_a_deployment() {
     assert_eq!(revs, vec![("canary", Some(1)), ("default", Some(1))]);
     assert_eq!(v.control_plane.proxies.as_ref().and_then(|p| p.get("1.25.0")), Some(&1));
 }
+
+#[test]
+fn stale_revision_compares_revision_names_not_versions() {
+    // Two revisions at one version: a pod of `1-25-0` in a namespace moved to `canary` is
+    // still served by 1-25-0's istiod until it restarts, though the versions are equal.
+    let mut objs = revision("1-25-0", "1.25.0");
+    objs.extend(revision("canary", "1.25.0"));
+    objs.push(namespace("moved", &[("istio.io/rev", "canary")]));
+    objs.push(namespace("stays", &[("istio.io/rev", "1-25-0")]));
+    objs.push(pod("moved", "web").injected(Some("1-25-0"), P1250).build());
+    objs.push(pod("stays", "api").injected(Some("1-25-0"), P1250).build());
+    let v = view(objs);
+    let web = row(&v, "moved", "web");
+    assert_eq!((web.stale, web.stale_kinds.clone()), (Some(true), vec!["STALE-REVISION"]));
+    assert_eq!(
+        web.stale_reason.as_deref(),
+        Some("STALE-REVISION (1 of 1 pods): runs revision 1-25-0, expected canary; restart needed")
+    );
+    let api = row(&v, "stays", "api");
+    assert_eq!((api.stale, api.stale_kinds.len()), (Some(false), 0));
+}
