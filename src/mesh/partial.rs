@@ -24,7 +24,13 @@ pub fn all_of(facts: &[Option<bool>]) -> Option<bool> {
 
 /// Three-valued OR: a known `true` decides, else any unknown leaves the result unknown.
 pub fn any_of(facts: &[Option<bool>]) -> Option<bool> {
-    all_of(&facts.iter().map(|f| f.map(|b| !b)).collect::<Vec<_>>()).map(|b| !b)
+    if facts.contains(&Some(true)) {
+        Some(true)
+    } else if facts.contains(&None) {
+        None
+    } else {
+        Some(false)
+    }
 }
 
 const REV: &str = "istio.io/rev";
@@ -81,11 +87,6 @@ impl<'a> Partial<'a> {
 
     pub fn reason(&self, inputs: &[Input]) -> Option<String> {
         self.hidden.unknown(inputs)
-    }
-
-    /// Whether the webhooks and the namespace labels they select by could both be read.
-    pub fn selection_known(&self) -> bool {
-        self.hidden_of(&[Input::MutatingWebhookConfiguration, Input::Namespace]).is_empty()
     }
 
     /// The hidden inputs that leave open whether a pod (template) is injected and by which
