@@ -45,6 +45,16 @@ pub fn write(view: &MeshView, format: Format, out: &mut impl Write) -> std::io::
     }
 }
 
+/// A cell whose value a forbidden kind hides; `warnings` says which.
+const UNKNOWN: &str = "?";
+
+fn ratio(part: Option<usize>, whole: Option<usize>) -> String {
+    match (part, whole) {
+        (Some(p), Some(w)) => format!("{p}/{w}"),
+        _ => UNKNOWN.into(),
+    }
+}
+
 fn table(view: &MeshView) -> String {
     let mut out = String::new();
     let mut rows = vec![vec![
@@ -58,11 +68,14 @@ fn table(view: &MeshView) -> String {
     for n in &view.namespaces {
         rows.push(vec![
             n.name.clone(),
-            n.injection.mode.to_string(),
-            n.injection.revision.clone().unwrap_or_else(|| "-".into()),
-            format!("{}/{}", n.pods_with_proxy, n.pods),
+            n.injection.mode.unwrap_or(UNKNOWN).to_string(),
+            match n.injection.expected {
+                None => UNKNOWN.into(),
+                Some(_) => n.injection.revision.clone().unwrap_or_else(|| "-".into()),
+            },
+            ratio(n.pods_with_proxy, n.pods),
             n.workloads.to_string(),
-            n.mtls.mode.as_str().to_string(),
+            n.mtls.mode.map_or(UNKNOWN, |m| m.as_str()).to_string(),
         ]);
     }
     out.push_str(&columns(&rows, "   "));
@@ -83,16 +96,25 @@ fn table(view: &MeshView) -> String {
             w.namespace.clone(),
             w.kind.clone(),
             w.name.clone(),
-            if w.injection.expected {
-                w.injection.revision.clone().unwrap_or_else(|| "yes".into())
-            } else {
-                "no".into()
+            match w.injection.expected {
+                Some(true) => w.injection.revision.clone().unwrap_or_else(|| "yes".into()),
+                Some(false) => "no".into(),
+                None => UNKNOWN.into(),
             },
-            format!("{}/{}", w.pods_with_proxy, w.pods),
-            if w.proxy_versions.is_empty() { "-".into() } else { w.proxy_versions.join(",") },
-            if w.stale { "yes".into() } else { "-".into() },
-            w.mtls.mode.as_str().to_string(),
-            w.authorization.to_string(),
+            ratio(w.pods_with_proxy, w.pods),
+            match &w.proxy_versions {
+                None => UNKNOWN.into(),
+                Some(v) if v.is_empty() => "-".into(),
+                Some(v) => v.join(","),
+            },
+            match w.stale {
+                Some(true) => "yes",
+                Some(false) => "-",
+                None => UNKNOWN,
+            }
+            .into(),
+            w.mtls.mode.map_or(UNKNOWN, |m| m.as_str()).to_string(),
+            w.authorization.unwrap_or(UNKNOWN).to_string(),
         ]);
     }
     out.push_str(&columns(&rows, "   "));

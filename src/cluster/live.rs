@@ -5,7 +5,7 @@
 
 use super::page::{self, ListMeta};
 use super::watch::{ApiKind, KindStatus, Sink, SyncState, describe, key_of, run_into};
-use crate::mesh::{MeshView, Object, Snapshot, derive};
+use crate::mesh::{Hidden, MeshView, Object, Snapshot, derive};
 use serde_json::value::RawValue;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -240,7 +240,14 @@ impl Live {
             changed: changed_tx.clone(),
         };
         live.spawn_watches(changed_tx);
-        live.tasks.push(tokio::spawn(derive_loop(live.shared.clone(), live.context.clone(), changed_rx, derived_tx)));
+        let statuses = live.statuses.clone();
+        live.tasks.push(tokio::spawn(derive_loop(
+            live.shared.clone(),
+            live.context.clone(),
+            statuses,
+            changed_rx,
+            derived_tx,
+        )));
         live
     }
 
@@ -350,12 +357,19 @@ fn human(secs: u64) -> String {
     }
 }
 
+/// The kinds RBAC refuses, as the snapshot names them.
+fn forbidden_kinds(statuses: &[Arc<KindStatus>]) -> Hidden {
+    let forbidden = statuses.iter().filter(|s| matches!(s.state(), SyncState::Forbidden { .. }));
+    Hidden::of_kinds(forbidden.filter_map(|s| KINDS.iter().find(|(api, _)| *api == s.kind).map(|(_, kind)| *kind)))
+}
+
 /// Derives after each burst of changes. A burst that only moved sync progress (a list page
 /// staged, a kind synced with nothing new) republishes the last view under a fresh time
 /// instead of deriving again: during a 100,000-pod list that is hundreds of derivations saved.
 async fn derive_loop(
     shared: Shared,
     context: String,
+    statuses: Vec<Arc<KindStatus>>,
     mut changed: watch::Receiver<u64>,
     out: watch::Sender<Arc<Derived>>,
 ) {
@@ -363,6 +377,11 @@ async fn derive_loop(
     while changed.changed().await.is_ok() {
         tokio::time::sleep(COALESCE).await;
         changed.borrow_and_update();
+        // The derivation must know what it cannot see: a refusal changes the view like an object.
+        let hidden = forbidden_kinds(&statuses);
+        if shared.snap.read().unwrap_or_else(|e| e.into_inner()).hidden != hidden {
+            shared.write(|snap| snap.hidden = hidden);
+        }
         let at = SystemTime::now();
         if derived_from == Some(shared.generation.load(Ordering::Relaxed)) {
             let view = out.borrow().view.clone();
@@ -391,6 +410,14 @@ async fn derive_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_watched_kind_is_one_the_model_can_report_hidden() {
+        for (api, kind) in KINDS {
+            let input = crate::mesh::Input::from_kind(kind).unwrap_or_else(|| panic!("{kind} unknown to the model"));
+            assert_eq!(input.resource(), api.display(), "{kind}");
+        }
+    }
 
     #[test]
     fn summaries_name_what_is_missing_and_how_stale() {

@@ -4,12 +4,14 @@
 
 mod apply;
 mod export;
+pub mod health;
 mod journal;
 pub mod render;
 mod stage;
 
 pub use apply::{run_apply, run_undo};
 pub use export::run_export;
+pub use health::HealthExit;
 pub use journal::run_journal;
 pub use stage::run_stage;
 

@@ -1,12 +1,17 @@
 //! `derive`: snapshot in, `MeshView` out. Everything is looked up through indices built in
 //! one pass each (pods grouped by owner, policies and Services by namespace and selector),
-//! never by scanning all pods per workload. Pure: the clock is a parameter.
+//! never by scanning all pods per workload. A fact that a kind the caller may not read decides
+//! comes out unknown with its reason (`partial`), never from that kind's empty map. Pure: the
+//! clock is a parameter.
 
 use super::authz::AuthzIndex;
-use super::injection::{Decision, Injectors, PodFacts, decide, namespace_injection, opted_out};
+use super::hidden::Input;
+use super::injection::{Decision, Injectors, PodFacts, decide};
 use super::mtls::{MtlsMode, PeerAuthIndex, RevScope};
+use super::overview::{control_plane, namespace_row, warnings};
+use super::partial::{Partial, all_of, any_of, injection_view, note, stale_view};
 use super::proxy::{PROXY_CONTAINER, ProxyInfo};
-use super::revision::{ControlPlane, StaleList, Staleness, pod_staleness, proxy_version, summarize};
+use super::revision::{ControlPlane, PodStaleness, pod_staleness, proxy_version};
 use super::selector::{FastMap, SelectorIndex};
 use super::snapshot::Snapshot;
 use super::types::{Job, Pod, PodSpec, Workload};
@@ -65,15 +70,19 @@ fn is_gateway(t: &Template) -> bool {
 }
 
 /// §3.1: labelled for ambient, and not excluded (hostNetwork, sidecar, kube-system).
-fn is_ambient(ns: &str, ns_labels: &Labels, t: &Template, has_sidecar: bool) -> bool {
+/// `ns_labels` is `None` when namespaces are hidden, `has_sidecar` when it cannot be told.
+fn is_ambient(ns: &str, ns_labels: Option<&Labels>, t: &Template, has_sidecar: Option<bool>) -> Option<bool> {
     const MODE: &str = "istio.io/dataplane-mode";
-    let pod_mode = t.labels.get(MODE).map(String::as_str);
-    let enrolled = pod_mode == Some("ambient")
-        || (ns_labels.get(MODE).map(String::as_str) == Some("ambient") && pod_mode != Some("none"));
-    enrolled && !t.spec.host_network && !has_sidecar && ns != "kube-system"
+    let enrolled = match (t.labels.get(MODE).map(String::as_str), ns_labels) {
+        (Some("ambient"), _) => Some(true),
+        (Some("none"), _) => Some(false),
+        (_, Some(l)) => Some(l.get(MODE).map(String::as_str) == Some("ambient")),
+        (_, None) => None,
+    };
+    all_of(&[enrolled, Some(!t.spec.host_network), has_sidecar.map(|s| !s), Some(ns != "kube-system")])
 }
 
-fn scope_for(inj: &Injectors, revision: Option<&str>) -> RevScope {
+pub(crate) fn scope_for(inj: &Injectors, revision: Option<&str>) -> RevScope {
     RevScope { revision: revision.map(String::from), tags: revision.map(|r| inj.tags_of(r)).unwrap_or_default() }
 }
 
@@ -159,7 +168,11 @@ pub fn derive(snap: &Snapshot, now: SystemTime) -> MeshView {
     ns_names.extend(sources.iter().map(|(k, _)| k.0));
     let ns_labels_of: FastMap<&str, Labels> = ns_names.iter().map(|ns| (*ns, snap.namespace_labels(ns))).collect();
 
-    let mut view = MeshView { generated_at: format_time(now), root_namespace: root.clone(), ..Default::default() };
+    let partial = Partial::new(snap);
+    let pods_known = !partial.hidden.contains(Input::Pod);
+    let ns_known = !partial.hidden.contains(Input::Namespace);
+    let mut proxies: BTreeMap<String, usize> = BTreeMap::new();
+    let mut view = MeshView { generated_at: format_time(now), ..Default::default() };
     let mut ns_counts: FastMap<&str, (usize, usize, usize)> = FastMap::default();
     let mut rev_proxies: BTreeMap<String, usize> = BTreeMap::new();
     let no_pods: Vec<&Pod> = Vec::new();
@@ -186,14 +199,16 @@ pub fn derive(snap: &Snapshot, now: SystemTime) -> MeshView {
         let facts =
             PodFacts { namespace: ns, labels: t.labels, annotations: t.annotations, host_network: t.spec.host_network };
         let decision: Decision = decide(&inj, ns_labels, &facts);
-        let desired = decision.desired();
-        let opted = opted_out(ns_labels, &facts);
+        let inj_hidden = partial.injection(&facts, !decision.matches.is_empty());
+        let desired = inj_hidden.is_empty().then(|| decision.desired());
+        let opted = partial.opted_out(ns_labels, &facts);
+        let mut unknown = Unknown::new();
 
         let (mut with_proxy, mut ready) = (0, 0);
         let mut revisions: BTreeMap<String, usize> = BTreeMap::new();
         let mut versions: BTreeMap<&str, usize> = BTreeMap::new();
         // Pods of one workload mostly share revision and image: judge each distinct proxy once.
-        let mut judged: Vec<(&ProxyInfo, StaleList, usize)> = Vec::new();
+        let mut judged: Vec<(&ProxyInfo, PodStaleness, usize)> = Vec::new();
         let mut live = 0;
         for pod in pods {
             let info = &pod.mesh.proxy;
@@ -212,48 +227,81 @@ pub fn derive(snap: &Snapshot, now: SystemTime) -> MeshView {
                 live += 1;
                 match judged.iter_mut().find(|(seen, _, _)| *seen == info) {
                     Some(entry) => entry.2 += 1,
-                    None => judged.push((info, pod_staleness(info, &desired, opted, &cp), 1)),
+                    None => judged.push((info, pod_staleness(info, desired.as_ref(), opted, &cp), 1)),
                 }
             }
         }
         for (v, n) in &versions {
-            count(&mut view.control_plane.proxies, v, *n);
+            count(&mut proxies, v, *n);
         }
         for (r, n) in &revisions {
             count(&mut rev_proxies, r, *n);
         }
-        let groups_judged: Vec<(StaleList, usize)> = judged.into_iter().map(|(_, s, n)| (s, n)).collect();
-        let stale_kinds: BTreeSet<Staleness> =
-            groups_judged.iter().flat_map(|(s, _)| s.iter().map(|(k, _)| *k)).collect();
-        let stale_reason = summarize(&groups_judged, live);
+        let stale = stale_view(&partial, judged.into_iter().map(|(_, s, n)| (s, n)).collect(), live, &inj_hidden);
+        if let (None, Some(r)) = (stale.stale, &stale.reason) {
+            unknown.insert("stale", r.clone());
+        }
 
         // Config scoping follows the proxies that run now; without any, the injecting revision.
         let main_rev = revisions.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(r, _)| r.clone());
         let scope = scope_for(&inj, main_rev.as_deref().or(decision.revision.as_deref()));
-        let ambient = is_ambient(ns, ns_labels, &t, with_proxy > 0 || decision.inject);
+        let has_sidecar = any_of(&[pods_known.then_some(with_proxy > 0), desired.is_some().then_some(decision.inject)]);
+        let ambient = is_ambient(ns, ns_known.then_some(ns_labels), &t, has_sidecar);
+        let mut ambient_hidden = Vec::new();
+        if ambient.is_none() {
+            ambient_hidden =
+                [if ns_known { None } else { Some(Input::Namespace) }, (!pods_known).then_some(Input::Pod)]
+                    .into_iter()
+                    .flatten()
+                    .chain(inj_hidden.iter().copied())
+                    .collect();
+            note(&mut unknown, &partial, "ambient", &ambient_hidden);
+        }
         let mut mtls = pas.workload_mode(ns, t.labels, &scope);
-        if ambient {
+        let mut mtls_hidden = partial.mtls(ns, true);
+        let disabled = mtls.mode == MtlsMode::Disable || mtls.ports.values().any(|m| *m == MtlsMode::Disable);
+        if ambient == Some(true) {
             // ztunnel ignores DISABLE; it behaves as PERMISSIVE.
             let fix = |m: MtlsMode| if m == MtlsMode::Disable { MtlsMode::Permissive } else { m };
             mtls.mode = fix(mtls.mode);
             mtls.ports.values_mut().for_each(|m| *m = fix(*m));
+        } else if ambient.is_none() && disabled {
+            mtls_hidden.extend(ambient_hidden);
         }
-        let authz = aps.workload(ns, t.labels, &scope);
-        let mut svc_names: Vec<String> = services
-            .get(ns)
-            .map(|idx| idx.selected_by(t.labels).into_iter().map(String::from).collect())
-            .unwrap_or_default();
-        svc_names.sort();
+        let mtls = match note(&mut unknown, &partial, "mtls", &mtls_hidden) {
+            true => WorkloadMtlsView { mode: None, source: None, ports: BTreeMap::new() },
+            false => WorkloadMtlsView { mode: Some(mtls.mode), source: mtls.source, ports: mtls.ports },
+        };
+        let authz = match note(&mut unknown, &partial, "authorization", &partial.authorization(ns)) {
+            true => None,
+            false => Some(aps.workload(ns, t.labels, &scope)),
+        };
+        let services = match note(&mut unknown, &partial, "services", &[Input::Service]) {
+            true => None,
+            false => {
+                let mut names: Vec<String> = services
+                    .get(ns)
+                    .map(|idx| idx.selected_by(t.labels).into_iter().map(String::from).collect())
+                    .unwrap_or_default();
+                names.sort();
+                Some(names)
+            }
+        };
+        note(&mut unknown, &partial, "pods", &[Input::Pod]);
+        let injection = injection_view(&partial, &facts, &decision, &inj_hidden, &mut unknown);
 
+        let known = |n: usize| pods_known.then_some(n);
+        let proxy_revisions = pods_known.then(|| revisions.keys().cloned().collect::<Vec<_>>());
+        let proxy_versions = pods_known.then(|| versions.keys().map(|v| v.to_string()).collect::<Vec<_>>());
         let gateway = is_gateway(&t);
         if gateway {
             view.control_plane.gateways.push(GatewayRow {
                 namespace: ns.to_string(),
                 kind: kind.to_string(),
                 name: name.to_string(),
-                pods: pods.len(),
-                proxy_revisions: revisions.keys().cloned().collect(),
-                proxy_versions: versions.keys().map(|v| v.to_string()).collect(),
+                pods: known(pods.len()),
+                proxy_revisions: proxy_revisions.clone(),
+                proxy_versions: proxy_versions.clone(),
             });
         }
         let c = ns_counts.entry(ns).or_default();
@@ -272,92 +320,46 @@ pub fn derive(snap: &Snapshot, now: SystemTime) -> MeshView {
                 .filter(|s| !s.is_empty())
                 .unwrap_or("default")
                 .to_string(),
-            injection: WorkloadInjectionView {
-                expected: decision.inject,
-                revision: decision.revision.clone(),
-                reason: decision.reason.clone(),
-                conflict: decision.conflict,
-            },
-            pods: pods.len(),
-            ready_pods: ready,
-            pods_with_proxy: with_proxy,
-            proxy_revisions: revisions.keys().cloned().collect(),
-            proxy_versions: versions.keys().map(|v| v.to_string()).collect(),
-            stale: stale_reason.is_some(),
-            stale_reason,
-            stale_kinds: stale_kinds.iter().map(|k| k.as_str()).collect(),
-            mtls: WorkloadMtlsView { mode: mtls.mode, source: mtls.source, ports: mtls.ports },
-            authorization_policies: authz
-                .policies
-                .iter()
-                .map(|p| PolicyRef {
-                    name: p.name.clone(),
-                    action: p.action.clone(),
-                    effect: p.effect.as_str(),
-                    dry_run: p.dry_run,
-                })
-                .collect(),
-            authorization: authz.verdict,
-            authorization_notes: authz.notes,
-            services: svc_names,
+            injection,
+            pods: known(pods.len()),
+            ready_pods: known(ready),
+            pods_with_proxy: known(with_proxy),
+            proxy_revisions,
+            proxy_versions,
+            stale: stale.stale,
+            stale_reason: stale.reason,
+            stale_kinds: stale.kinds,
+            stale_unknown: stale.unknown,
+            mtls,
+            authorization_policies: authz.as_ref().map(|a| {
+                a.policies
+                    .iter()
+                    .map(|p| PolicyRef {
+                        name: p.name.clone(),
+                        action: p.action.clone(),
+                        effect: p.effect.as_str(),
+                        dry_run: p.dry_run,
+                    })
+                    .collect()
+            }),
+            authorization: authz.as_ref().map(|a| a.verdict),
+            authorization_notes: authz.map(|a| a.notes).unwrap_or_default(),
+            services,
             ambient,
             gateway,
+            unknown,
         });
     }
 
     for ns in &ns_names {
         let Some(labels) = ns_labels_of.get(ns) else { continue };
-        let ni = namespace_injection(&inj, ns, labels);
-        let mtls = pas.namespace_mode(ns, &scope_for(&inj, ni.revision.as_deref()));
-        let (workloads, pods, pods_with_proxy) = ns_counts.get(ns).copied().unwrap_or_default();
-        view.namespaces.push(NamespaceRow {
-            name: ns.to_string(),
-            injection: NamespaceInjectionView { mode: ni.mode, revision: ni.revision, reason: ni.reason },
-            mtls: MtlsView { mode: mtls.mode, source: mtls.source },
-            workloads,
-            pods,
-            pods_with_proxy,
-            ambient: labels.get("istio.io/dataplane-mode").map(String::as_str) == Some("ambient"),
-        });
+        let counts = ns_counts.get(ns).copied().unwrap_or_default();
+        view.namespaces.push(namespace_row(ns, labels, &inj, &pas, &partial, counts));
     }
-
-    view.control_plane.revisions = cp
-        .revisions
-        .values()
-        .map(|r| RevisionRow {
-            name: r.name.clone(),
-            namespace: r.namespace.clone(),
-            version: r.version.clone(),
-            ready_replicas: r.ready_replicas,
-            replicas: r.replicas,
-            tags: r.tags.clone(),
-            expected_proxy_image: r.expected_proxy_image.clone(),
-            proxies: rev_proxies.get(&r.name).copied().unwrap_or(0),
-        })
-        .collect();
-    view.control_plane.tags = inj.tags.clone();
-    view.warnings = snap.warnings.clone();
-    view.warnings.extend(control_plane_warnings(snap, &inj, &cp));
+    let gateways = std::mem::take(&mut view.control_plane.gateways);
+    view.control_plane = control_plane(&inj, &cp, &partial, &rev_proxies, proxies, gateways);
+    view.root_namespace = (!partial.hidden.contains(Input::ConfigMap)).then_some(root);
+    view.forbidden = partial.hidden.iter().map(|i| i.resource().to_string()).collect();
+    view.warnings = warnings(snap, &inj, &cp);
     view
-}
-
-/// Webhooks pointing at a missing Service (IST0139) and tags pointing at a revision without istiod.
-fn control_plane_warnings(snap: &Snapshot, inj: &Injectors, cp: &ControlPlane) -> Vec<String> {
-    let mut out = Vec::new();
-    for w in &inj.webhooks {
-        if let Some((ns, name)) = w.service
-            && !snap.services.contains_key(&(ns.to_string(), name.to_string()))
-        {
-            out.push(format!(
-                "webhook {}/{} points at Service {ns}/{name}, which does not exist: matching pods cannot be created (IST0139)",
-                w.config, w.webhook
-            ));
-        }
-    }
-    for (tag, rev) in &inj.tags {
-        if !cp.exists(rev) {
-            out.push(format!("tag {tag} points at revision {rev}, which has no istiod"));
-        }
-    }
-    out
 }

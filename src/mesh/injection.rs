@@ -171,6 +171,21 @@ fn explicit_choice(pod: &PodFacts) -> Option<(bool, &'static str)> {
     }
 }
 
+/// Stage B refuses this pod whatever the webhooks, the namespace's labels and the injector
+/// config say (hostNetwork, an ignored namespace, an explicit `false`): the one decision that
+/// stays certain when those are hidden.
+pub fn refused_regardless(pod: &PodFacts) -> bool {
+    pod.host_network
+        || IGNORED_NAMESPACES.contains(&pod.namespace)
+        || explicit_choice(pod).is_some_and(|(inject, _)| !inject)
+}
+
+/// The pod says `sidecar.istio.io/inject` true or false itself, so Stage B never reads the
+/// injector config for it.
+pub fn chooses_itself(pod: &PodFacts) -> bool {
+    explicit_choice(pod).is_some()
+}
+
 fn any_selector_matches(list: &[Value], labels: &Labels) -> bool {
     list.iter().any(|s| selector_matches(Some(s), labels))
 }
@@ -338,6 +353,10 @@ pub struct NamespaceInjection {
     pub revision: Option<String>,
     pub reason: String,
     pub conflict: bool,
+    /// A plain pod created here now gets a sidecar.
+    pub inject: bool,
+    /// Some webhook selects a plain pod here.
+    pub selected: bool,
 }
 
 pub fn namespace_injection(inj: &Injectors, ns: &str, ns_labels: &Labels) -> NamespaceInjection {
@@ -355,6 +374,8 @@ pub fn namespace_injection(inj: &Injectors, ns: &str, ns_labels: &Labels) -> Nam
         revision: if d.inject { d.revision } else { None },
         reason: d.reason,
         conflict: d.conflict,
+        inject: d.inject,
+        selected: !d.matches.is_empty(),
     }
 }
 

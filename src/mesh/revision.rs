@@ -2,6 +2,7 @@
 //! revisions run, at which version, which tags point at them, what proxy image each injects,
 //! and why a running proxy needs attention. Pure.
 
+use super::hidden::Input;
 use super::injection::{Desired, Injectors};
 use super::proxy::{ProxyInfo, image_version, major_minor};
 use super::snapshot::{InjectorConfig, Snapshot};
@@ -27,6 +28,12 @@ pub struct ControlPlane {
     /// Names of Services called `istiod` or `istiod-*`, in any namespace.
     istiod_services: HashSet<String>,
     expected_images: BTreeMap<String, String>,
+    /// istiod Deployments and Services could be read: a revision missing from both is gone.
+    absence_known: bool,
+    /// istiod Deployments could be read: a revision's version is known where it runs.
+    versions_known: bool,
+    /// The injector ConfigMaps could be read: each revision's proxy image is known.
+    images_known: bool,
 }
 
 /// Is this Deployment an istiod? (`app=istiod`, or named `istiod[-<rev>]` with a rev label.)
@@ -85,7 +92,13 @@ pub fn image_matches(actual: &str, expected: &str) -> bool {
 
 impl ControlPlane {
     pub fn new(snap: &Snapshot, inj: &Injectors) -> ControlPlane {
-        let mut cp = ControlPlane::default();
+        let readable = |i: Input| !snap.hidden.contains(i);
+        let mut cp = ControlPlane {
+            absence_known: readable(Input::Deployment) && readable(Input::Service),
+            versions_known: readable(Input::Deployment),
+            images_known: readable(Input::ConfigMap),
+            ..ControlPlane::default()
+        };
         for (rev, cfg) in &inj.configs {
             if let Some(img) = expected_image(cfg) {
                 cp.expected_images.insert(rev.clone(), img);
@@ -123,6 +136,11 @@ impl ControlPlane {
         self.istiod_services.contains(&svc)
     }
 
+    /// Whether `exists` answering `false` means the revision is gone, not merely hidden.
+    pub fn absence_known(&self) -> bool {
+        self.absence_known
+    }
+
     pub fn version(&self, rev: &str) -> Option<&str> {
         self.revisions.get(rev).and_then(|r| r.version.as_deref())
     }
@@ -144,6 +162,15 @@ pub enum Staleness {
 }
 
 impl Staleness {
+    pub const ALL: [Staleness; 6] = [
+        Staleness::StaleRevision,
+        Staleness::Orphaned,
+        Staleness::StaleImage,
+        Staleness::WillLoseProxy,
+        Staleness::UnsupportedSkew,
+        Staleness::MissingProxy,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Staleness::StaleRevision => "STALE-REVISION",
@@ -159,64 +186,95 @@ impl Staleness {
 /// The stalenesses of one pod, each with a short explanation.
 pub type StaleList = Vec<(Staleness, String)>;
 
-/// Each staleness of one running pod with a short explanation. `opted_out` means the pod
+/// What can be said of one running pod: the stalenesses found, and those its hidden inputs
+/// leave undecided (never asserted, never denied).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PodStaleness {
+    pub found: StaleList,
+    pub unknown: Vec<Staleness>,
+}
+
+/// Each staleness of one running pod with a short explanation. `desired` is what a pod
+/// created now would get, `None` when hidden kinds leave it open; `opted_out` means the pod
 /// (or its namespace) explicitly asked for no sidecar, so losing it is intended.
 pub fn pod_staleness(
     proxy: &ProxyInfo,
-    desired: &Desired,
-    opted_out: bool,
+    desired: Option<&Desired>,
+    opted_out: Option<bool>,
     cp: &ControlPlane,
-) -> Vec<(Staleness, String)> {
-    let mut out = Vec::new();
+) -> PodStaleness {
+    let mut out = PodStaleness::default();
+    let (found, unknown) = (&mut out.found, &mut out.unknown);
     let actual = proxy.revision.as_deref();
     if proxy.has_proxy {
-        if let (Desired::Revision(want), Some(have)) = (desired, actual)
-            && want != have
-        {
-            out.push((Staleness::StaleRevision, format!("runs revision {have}, expected {want}; restart needed")));
-        }
         if let Some(have) = actual {
+            match desired {
+                Some(Desired::Revision(want)) if want != have => found
+                    .push((Staleness::StaleRevision, format!("runs revision {have}, expected {want}; restart needed"))),
+                None => unknown.push(Staleness::StaleRevision),
+                _ => {}
+            }
             if !cp.exists(have) {
-                out.push((
-                    Staleness::Orphaned,
-                    format!("revision {have} has no istiod; no config or certificate renewal, fails when its certificate expires"),
-                ));
+                if cp.absence_known {
+                    found.push((
+                        Staleness::Orphaned,
+                        format!("revision {have} has no istiod; no config or certificate renewal, fails when its certificate expires"),
+                    ));
+                } else {
+                    unknown.push(Staleness::Orphaned);
+                }
             }
             // A pod that asked for its own image keeps it across restarts.
             let want = proxy.requested_image.as_deref().or_else(|| cp.expected_image(have));
-            if let (Some(img), Some(want)) = (proxy.image.as_deref(), want)
-                && !image_matches(img, want)
-            {
-                let by = match proxy.requested_image {
-                    Some(_) => "its sidecar.istio.io/proxyImage asks for".to_string(),
-                    None => format!("revision {have} injects"),
-                };
-                out.push((Staleness::StaleImage, format!("runs image {img}, {by} {want}; restart needed")));
+            match (proxy.image.as_deref(), want) {
+                (Some(img), Some(want)) if !image_matches(img, want) => {
+                    let by = match proxy.requested_image {
+                        Some(_) => "its sidecar.istio.io/proxyImage asks for".to_string(),
+                        None => format!("revision {have} injects"),
+                    };
+                    found.push((Staleness::StaleImage, format!("runs image {img}, {by} {want}; restart needed")));
+                }
+                (Some(_), None) if !cp.images_known => unknown.push(Staleness::StaleImage),
+                _ => {}
             }
         }
-        if *desired == Desired::None && !opted_out {
-            out.push((
+        match (desired, opted_out) {
+            (_, Some(true)) => {}
+            (Some(Desired::None), Some(false)) => found.push((
                 Staleness::WillLoseProxy,
                 "no webhook selects it any more; it loses its proxy on the next restart".into(),
-            ));
+            )),
+            (Some(Desired::None) | None, _) => unknown.push(Staleness::WillLoseProxy),
+            _ => {}
         }
         let cp_version = actual.and_then(|r| cp.version(r));
-        if let (Some(pv), Some(cv)) = (proxy.version(), cp_version)
-            && let (Some(p), Some(c)) = (major_minor(pv), major_minor(cv))
-        {
-            let behind_too_far = p.0 < c.0 || (p.0 == c.0 && p.1 + 1 < c.1);
-            if p > c || behind_too_far {
-                out.push((
-                    Staleness::UnsupportedSkew,
-                    format!("proxy {pv} with istiod {cv}: the control plane may be at most one minor version ahead"),
-                ));
+        match (proxy.version(), cp_version) {
+            (Some(pv), Some(cv)) => {
+                if let (Some(p), Some(c)) = (major_minor(pv), major_minor(cv)) {
+                    let behind_too_far = p.0 < c.0 || (p.0 == c.0 && p.1 + 1 < c.1);
+                    if p > c || behind_too_far {
+                        found.push((
+                            Staleness::UnsupportedSkew,
+                            format!(
+                                "proxy {pv} with istiod {cv}: the control plane may be at most one minor version ahead"
+                            ),
+                        ));
+                    }
+                }
             }
+            (Some(_), None) if actual.is_some() && !cp.versions_known => unknown.push(Staleness::UnsupportedSkew),
+            _ => {}
         }
-    } else if *desired != Desired::None {
-        out.push((
-            Staleness::MissingProxy,
-            "no sidecar although a webhook selects it; created before labelling or injection failed (IST0103)".into(),
-        ));
+    } else {
+        match desired {
+            Some(Desired::None) => {}
+            Some(_) => found.push((
+                Staleness::MissingProxy,
+                "no sidecar although a webhook selects it; created before labelling or injection failed (IST0103)"
+                    .into(),
+            )),
+            None => unknown.push(Staleness::MissingProxy),
+        }
     }
     out
 }

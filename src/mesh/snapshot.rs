@@ -196,6 +196,9 @@ pub struct Snapshot {
     pub horizontal_pod_autoscalers: BTreeMap<Key, HorizontalPodAutoscaler>,
     /// One line per object that could not be read, naming it.
     pub warnings: Vec<String>,
+    /// The kinds the caller may not list, as the caller reports them: derived facts that
+    /// depend on one are unknown, never taken from its empty map.
+    pub hidden: super::hidden::Hidden,
     /// Shared copies of what the pods of one workload repeat.
     pod_parts: PodParts,
 }

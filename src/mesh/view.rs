@@ -1,22 +1,45 @@
 //! The derived mesh view: plain serialisable rows in the JSON shape `meshdeck inventory -o
-//! json` prints (camelCase). Data only; `derive.rs` fills it.
+//! json` prints (camelCase). Data only; `derive.rs` fills it. A fact that a kind hidden from
+//! the caller decides is `None` (JSON null), and its row's `unknown` says why.
 
 use super::mtls::MtlsMode;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
+
+/// The version of the inventory's JSON contract, bumped when a field changes type or
+/// meaning. 1 had no `schemaVersion`; 2 made facts that RBAC can hide nullable.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Always serialises as `SCHEMA_VERSION`, so no view can carry another number.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SchemaVersion;
+
+impl Serialize for SchemaVersion {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u32(SCHEMA_VERSION)
+    }
+}
+
+/// Field (a JSON name of the row, standing for its group) → why it is unknown.
+pub type Unknown = BTreeMap<&'static str, String>;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MeshView {
+    pub schema_version: SchemaVersion,
     /// The kube context; filled by the caller.
     pub context: String,
     /// RFC 3339 time the view was derived at (the `now` passed in).
     pub generated_at: String,
-    pub root_namespace: String,
+    /// `None` when the mesh config (a ConfigMap) is hidden.
+    pub root_namespace: Option<String>,
     pub control_plane: ControlPlaneView,
     pub namespaces: Vec<NamespaceRow>,
     pub workloads: Vec<WorkloadRow>,
-    /// Objects that could not be read, and control-plane problems (dangling webhook services).
+    /// The resources (`plural.group`) the caller may not list; `warnings` says what each hides.
+    pub forbidden: Vec<String>,
+    /// Forbidden kinds and what they hide, objects that could not be read, and control-plane
+    /// problems (dangling webhook services).
     pub warnings: Vec<String>,
 }
 
@@ -25,10 +48,13 @@ pub struct MeshView {
 pub struct ControlPlaneView {
     pub revisions: Vec<RevisionRow>,
     /// Tag → target revision.
-    pub tags: BTreeMap<String, String>,
+    pub tags: Option<BTreeMap<String, String>>,
     pub gateways: Vec<GatewayRow>,
     /// Proxy version → number of pods running it ("unknown" when it cannot be told).
-    pub proxies: BTreeMap<String, usize>,
+    pub proxies: Option<BTreeMap<String, usize>>,
+    /// Keys `rootNamespace`, `revisions`, `tags` (also each revision's), `proxies` (also each
+    /// revision's and gateway's), `expectedProxyImage`.
+    pub unknown: Unknown,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -39,10 +65,10 @@ pub struct RevisionRow {
     pub version: Option<String>,
     pub ready_replicas: i64,
     pub replicas: i64,
-    pub tags: Vec<String>,
+    pub tags: Option<Vec<String>>,
     pub expected_proxy_image: Option<String>,
     /// Pods whose proxy was injected by this revision.
-    pub proxies: usize,
+    pub proxies: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -51,15 +77,18 @@ pub struct GatewayRow {
     pub namespace: String,
     pub kind: String,
     pub name: String,
-    pub pods: usize,
-    pub proxy_revisions: Vec<String>,
-    pub proxy_versions: Vec<String>,
+    pub pods: Option<usize>,
+    pub proxy_revisions: Option<Vec<String>>,
+    pub proxy_versions: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NamespaceInjectionView {
-    pub mode: &'static str,
+    /// `enabled`, `disabled` or `unset`, from the namespace's labels.
+    pub mode: Option<&'static str>,
+    /// Whether a pod without injection labels created here now gets a sidecar.
+    pub expected: Option<bool>,
     pub revision: Option<String>,
     pub reason: String,
 }
@@ -67,7 +96,7 @@ pub struct NamespaceInjectionView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MtlsView {
-    pub mode: MtlsMode,
+    pub mode: Option<MtlsMode>,
     pub source: Option<String>,
 }
 
@@ -78,26 +107,28 @@ pub struct NamespaceRow {
     pub injection: NamespaceInjectionView,
     pub mtls: MtlsView,
     pub workloads: usize,
-    pub pods: usize,
-    pub pods_with_proxy: usize,
+    pub pods: Option<usize>,
+    pub pods_with_proxy: Option<usize>,
     /// `istio.io/dataplane-mode=ambient` on the namespace.
-    pub ambient: bool,
+    pub ambient: Option<bool>,
+    /// Keys `injection.mode`, `injection.expected`, `mtls`, `pods`, `ambient`.
+    pub unknown: Unknown,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadInjectionView {
-    pub expected: bool,
+    pub expected: Option<bool>,
     pub revision: Option<String>,
     pub reason: String,
     /// More than one webhook selects the pods (double injection).
-    pub conflict: bool,
+    pub conflict: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadMtlsView {
-    pub mode: MtlsMode,
+    pub mode: Option<MtlsMode>,
     pub source: Option<String>,
     pub ports: BTreeMap<u32, MtlsMode>,
 }
@@ -120,23 +151,31 @@ pub struct WorkloadRow {
     pub name: String,
     pub service_account: String,
     pub injection: WorkloadInjectionView,
-    pub pods: usize,
-    pub ready_pods: usize,
-    pub pods_with_proxy: usize,
-    pub proxy_revisions: Vec<String>,
-    pub proxy_versions: Vec<String>,
-    pub stale: bool,
+    pub pods: Option<usize>,
+    pub ready_pods: Option<usize>,
+    pub pods_with_proxy: Option<usize>,
+    pub proxy_revisions: Option<Vec<String>>,
+    pub proxy_versions: Option<Vec<String>>,
+    /// `true` when a staleness was found; `None` when none was but hidden kinds leave some
+    /// undecided (`stale_unknown`).
+    pub stale: Option<bool>,
     pub stale_reason: Option<String>,
     /// The §2.5 kinds found among the pods, e.g. `STALE-REVISION`.
     pub stale_kinds: Vec<&'static str>,
+    /// The §2.5 kinds hidden kinds leave undecided: neither asserted nor denied.
+    pub stale_unknown: Vec<&'static str>,
     pub mtls: WorkloadMtlsView,
-    pub authorization_policies: Vec<PolicyRef>,
+    pub authorization_policies: Option<Vec<PolicyRef>>,
     /// `allow-all`, `deny-all` or `restricted`.
-    pub authorization: &'static str,
+    pub authorization: Option<&'static str>,
     pub authorization_notes: Vec<String>,
     /// Services in the namespace whose selector picks these pods.
-    pub services: Vec<String>,
+    pub services: Option<Vec<String>>,
     /// Enrolled in ambient mode (§3.1).
-    pub ambient: bool,
+    pub ambient: Option<bool>,
     pub gateway: bool,
+    /// Keys `injection.expected` (also the revision and conflict), `injection.conflict`,
+    /// `pods` (also `readyPods`, `podsWithProxy`, `proxyRevisions`, `proxyVersions`), `stale`,
+    /// `mtls`, `authorization` (also `authorizationPolicies`), `services`, `ambient`.
+    pub unknown: Unknown,
 }

@@ -51,8 +51,8 @@ fn key(r: &WorkloadRow) -> RowKey<'_> {
     (r.namespace.as_str(), r.kind.as_str(), r.name.as_str())
 }
 
-fn mode_str(m: MtlsMode) -> &'static str {
-    m.as_str()
+fn mode_str(m: Option<MtlsMode>) -> &'static str {
+    m.map_or("unknown", MtlsMode::as_str)
 }
 
 /// Workloads that roll during the plan, as `Kind ns/name`.
@@ -63,9 +63,9 @@ fn rolled(expanded: &Expanded) -> BTreeSet<&str> {
 /// Pods of a row that will run without a sidecar once the plan's restarts are done.
 fn plain_pods(row: &WorkloadRow, rolls: &BTreeSet<&str>) -> usize {
     if rolls.contains(format!("{} {}/{}", row.kind, row.namespace, row.name).as_str()) {
-        if row.injection.expected { 0 } else { row.pods }
+        if row.injection.expected == Some(true) { 0 } else { row.pods.unwrap_or(0) }
     } else {
-        row.pods.saturating_sub(row.pods_with_proxy)
+        row.pods.unwrap_or(0).saturating_sub(row.pods_with_proxy.unwrap_or(0))
     }
 }
 
@@ -99,17 +99,18 @@ pub fn preflight(
                 None,
                 format!("{id}: mTLS {} → {}{source}", mode_str(old.mtls.mode), mode_str(row.mtls.mode)),
             ));
-            let serves_mtls = plain_pods(row, &rolls) < row.pods || row.pods_with_proxy > 0;
-            if row.mtls.mode == MtlsMode::Strict && serves_mtls {
+            let serves_mtls = plain_pods(row, &rolls) < row.pods.unwrap_or(0) || row.pods_with_proxy.unwrap_or(0) > 0;
+            if row.mtls.mode == Some(MtlsMode::Strict) && serves_mtls {
                 newly_strict.entry(row.namespace.as_str()).or_default().push(row);
             }
         }
         let (was, is) = (&old.injection, &row.injection);
-        if was.expected != is.expected || (is.expected && was.revision != is.revision) {
+        if was.expected != is.expected || (is.expected == Some(true) && was.revision != is.revision) {
             let msg = match (is.expected, is.revision.as_deref()) {
-                (true, Some(r)) => format!("{id}: new pods get a sidecar of revision {r}"),
-                (true, None) => format!("{id}: new pods get a sidecar"),
-                (false, _) => format!("{id}: new pods get no sidecar ({})", is.reason),
+                (Some(true), Some(r)) => format!("{id}: new pods get a sidecar of revision {r}"),
+                (Some(true), None) => format!("{id}: new pods get a sidecar"),
+                (Some(false), _) => format!("{id}: new pods get no sidecar ({})", is.reason),
+                (None, _) => format!("{id}: whether new pods get a sidecar is {}", is.reason),
             };
             out.push(finding(Severity::Info, None, msg));
         }
@@ -120,7 +121,7 @@ pub fn preflight(
         let (mut other, mut same) = (Vec::new(), Vec::new());
         for row in &after.workloads {
             if SYSTEM_NAMESPACES.contains(&row.namespace.as_str())
-                || is_control_plane(row, &after.root_namespace)
+                || is_control_plane(row, after.root_namespace.as_deref().unwrap_or_default())
                 || servers.iter().any(|s| key(s) == key(row))
             {
                 continue;

@@ -3,7 +3,7 @@
 
 use super::fixtures::*;
 use crate::mesh::view::MeshView;
-use crate::mesh::{Snapshot, derive};
+use crate::mesh::{MtlsMode, Snapshot, derive};
 use serde_json::{Value, json};
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -76,7 +76,8 @@ fn shop() -> Vec<Value> {
 #[test]
 fn rows_per_owner() {
     let v = view(shop());
-    let rows: Vec<(&str, &str, &str, usize, usize)> = v
+    type Row<'a> = (&'a str, &'a str, &'a str, Option<usize>, Option<usize>);
+    let rows: Vec<Row> = v
         .workloads
         .iter()
         .map(|w| (w.namespace.as_str(), w.kind.as_str(), w.name.as_str(), w.pods, w.pods_with_proxy))
@@ -84,35 +85,36 @@ fn rows_per_owner() {
     assert_eq!(
         rows,
         vec![
-            ("istio-system", "Deployment", "istiod-1-24-3", 0, 0),
-            ("mesh-free", "Pod", "opted-out", 1, 0),
-            ("mesh-free", "Pod", "worker", 1, 0),
-            ("shop", "Deployment", "api", 1, 0),
-            ("shop", "Pod", "debug", 1, 0),
-            ("shop", "Job", "migrate", 1, 0),
-            ("shop", "Pod", "static-node1", 1, 0),
-            ("shop", "Deployment", "web", 2, 2),
+            ("istio-system", "Deployment", "istiod-1-24-3", Some(0), Some(0)),
+            ("mesh-free", "Pod", "opted-out", Some(1), Some(0)),
+            ("mesh-free", "Pod", "worker", Some(1), Some(0)),
+            ("shop", "Deployment", "api", Some(1), Some(0)),
+            ("shop", "Pod", "debug", Some(1), Some(0)),
+            ("shop", "Job", "migrate", Some(1), Some(0)),
+            ("shop", "Pod", "static-node1", Some(1), Some(0)),
+            ("shop", "Deployment", "web", Some(2), Some(2)),
         ]
     );
     let web = v.workloads.iter().find(|w| w.name == "web").expect("web row");
     assert_eq!(web.service_account, "web");
-    assert_eq!(web.services, vec!["web"]);
-    assert_eq!((web.injection.expected, web.injection.revision.as_deref()), (true, Some("1-24-3")));
+    assert_eq!(web.services, Some(vec!["web".to_string()]));
+    assert_eq!((web.injection.expected, web.injection.revision.as_deref()), (Some(true), Some("1-24-3")));
     assert_eq!(web.mtls.source.as_deref(), Some("istio-system/default"));
-    assert_eq!(web.authorization, "restricted");
+    assert_eq!(web.authorization, Some("restricted"));
     let api = v.workloads.iter().find(|w| w.name == "api").expect("api row");
     assert_eq!(api.stale_kinds, vec!["MISSING-PROXY"]);
     let migrate = v.workloads.iter().find(|w| w.name == "migrate").expect("job row");
-    assert!(!migrate.injection.expected && !migrate.stale);
+    assert_eq!((migrate.injection.expected, migrate.stale), (Some(false), Some(false)));
     let worker = v.workloads.iter().find(|w| w.name == "worker").expect("worker row");
-    assert!(worker.ambient);
-    assert!(!v.workloads.iter().find(|w| w.name == "opted-out").expect("row").ambient);
+    assert_eq!(worker.ambient, Some(true));
+    assert_eq!(v.workloads.iter().find(|w| w.name == "opted-out").expect("row").ambient, Some(false));
+    assert!(v.workloads.iter().all(|w| w.unknown.is_empty() && w.stale_unknown.is_empty()));
 }
 
 #[test]
 fn namespaces_and_control_plane() {
     let v = view(shop());
-    type NsRow<'a> = (&'a str, &'a str, Option<&'a str>, &'a str, usize, usize, usize);
+    type NsRow<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<MtlsMode>, usize, Option<usize>, Option<usize>);
     let ns: Vec<NsRow> = v
         .namespaces
         .iter()
@@ -121,7 +123,7 @@ fn namespaces_and_control_plane() {
                 n.name.as_str(),
                 n.injection.mode,
                 n.injection.revision.as_deref(),
-                n.mtls.mode.as_str(),
+                n.mtls.mode,
                 n.workloads,
                 n.pods,
                 n.pods_with_proxy,
@@ -131,12 +133,14 @@ fn namespaces_and_control_plane() {
     assert_eq!(
         ns,
         vec![
-            ("istio-system", "unset", None, "STRICT", 1, 0, 0),
-            ("mesh-free", "unset", None, "STRICT", 2, 2, 0),
-            ("shop", "enabled", Some("1-24-3"), "STRICT", 5, 6, 2),
+            ("istio-system", Some("unset"), None, Some(MtlsMode::Strict), 1, Some(0), Some(0)),
+            ("mesh-free", Some("unset"), None, Some(MtlsMode::Strict), 2, Some(2), Some(0)),
+            ("shop", Some("enabled"), Some("1-24-3"), Some(MtlsMode::Strict), 5, Some(6), Some(2)),
         ]
     );
-    assert!(v.namespaces[1].ambient);
+    assert_eq!(v.namespaces[1].ambient, Some(true));
+    let shop_expected: Vec<Option<bool>> = v.namespaces.iter().map(|n| n.injection.expected).collect();
+    assert_eq!(shop_expected, vec![Some(false), Some(false), Some(true)]);
     let cp = &v.control_plane;
     assert_eq!(cp.revisions.len(), 1);
     let r = &cp.revisions[0];
@@ -150,11 +154,13 @@ fn namespaces_and_control_plane() {
             r.tags.clone(),
             r.proxies
         ),
-        ("1-24-3", "istio-system", Some("1.24.3"), 1, 1, vec!["default".to_string()], 2)
+        ("1-24-3", "istio-system", Some("1.24.3"), 1, 1, Some(vec!["default".to_string()]), Some(2))
     );
     assert_eq!(r.expected_proxy_image.as_deref(), Some("docker.io/istio/proxyv2:1.24.3"));
-    assert_eq!(cp.proxies.get("1.24.3"), Some(&2));
+    assert_eq!(cp.proxies.as_ref().and_then(|p| p.get("1.24.3")), Some(&2));
     assert_eq!(v.generated_at, "2023-11-14T22:13:20Z");
+    assert_eq!(v.root_namespace.as_deref(), Some("istio-system"));
+    assert!(cp.unknown.is_empty() && v.forbidden.is_empty());
     assert!(v.warnings.is_empty(), "{:?}", v.warnings);
 }
 
@@ -212,10 +218,10 @@ fn ambient_ignores_disable_and_gateways_are_listed() {
                               "spec": {"containers": [{"name": "istio-proxy", "image": "auto"}]}}}}));
     let v = view(objs);
     let worker = v.workloads.iter().find(|w| w.name == "worker").expect("worker row");
-    assert_eq!(worker.mtls.mode.as_str(), "PERMISSIVE");
+    assert_eq!(worker.mtls.mode, Some(MtlsMode::Permissive));
     assert_eq!(worker.mtls.source.as_deref(), Some("mesh-free/off"));
     let plain = v.workloads.iter().find(|w| w.name == "opted-out").expect("row");
-    assert_eq!(plain.mtls.mode.as_str(), "DISABLE");
+    assert_eq!(plain.mtls.mode, Some(MtlsMode::Disable));
     let gws: Vec<(&str, &str)> =
         v.control_plane.gateways.iter().map(|g| (g.namespace.as_str(), g.name.as_str())).collect();
     assert_eq!(gws, vec![("istio-system", "istio-ingressgateway")]);
@@ -268,7 +274,7 @@ fn scale_100k_pods() {
         let cpu_ms = (cpu_ns() - cpu) as f64 / 1e6;
         eprintln!("derive over {} pods: {:?} wall, {cpu_ms:.1} ms cpu", snap.pods.len(), start.elapsed());
     }
-    let total: usize = v.workloads.iter().map(|w| w.pods_with_proxy).sum();
+    let total: usize = v.workloads.iter().filter_map(|w| w.pods_with_proxy).sum();
     assert!(total >= 100_000);
-    assert_eq!(v.control_plane.proxies.get("1.24.3"), Some(&100_002));
+    assert_eq!(v.control_plane.proxies.as_ref().and_then(|p| p.get("1.24.3")), Some(&100_002));
 }

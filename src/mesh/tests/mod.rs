@@ -5,6 +5,7 @@ mod derive;
 mod fixtures;
 mod injection;
 mod mtls;
+mod partial;
 mod snapshot;
 mod staleness;
 mod wire;

@@ -17,6 +17,10 @@ fn row<'a>(v: &'a MeshView, ns: &str, name: &str) -> &'a WorkloadRow {
     v.workloads.iter().find(|w| w.namespace == ns && w.name == name).unwrap_or_else(|| panic!("no row {ns}/{name}"))
 }
 
+fn strs(s: &[&str]) -> Option<Vec<String>> {
+    Some(s.iter().map(|s| s.to_string()).collect())
+}
+
 const P1243: &str = "docker.io/istio/proxyv2:1.24.3";
 const P1250: &str = "docker.io/istio/proxyv2:1.25.0";
 
@@ -101,7 +105,8 @@ fn each_staleness_kind() {
         let r = row(&v, ns, name);
         assert_eq!(r.kind, "Pod");
         assert_eq!(&r.stale_kinds, want, "{ns}/{name}: {:?}", r.stale_reason);
-        assert_eq!(r.stale, !want.is_empty());
+        assert_eq!(r.stale, Some(!want.is_empty()));
+        assert!(r.stale_unknown.is_empty(), "{ns}/{name}: {:?}", r.stale_unknown);
     }
     assert_eq!(
         row(&v, "on-canary", "moved-ns").stale_reason.as_deref(),
@@ -162,8 +167,8 @@ fn version_skew_bounds() {
         assert_eq!(&row(&v, "shop", name).stale_kinds, want, "{name}");
     }
     // A digest-pinned proxy reports its revision's istiod version.
-    assert_eq!(row(&v, "shop", "digest").proxy_versions, vec!["1.24.3"]);
-    assert_eq!(row(&v, "shop", "p1240").proxy_versions, vec!["1.24.0"]);
+    assert_eq!(row(&v, "shop", "digest").proxy_versions, strs(&["1.24.3"]));
+    assert_eq!(row(&v, "shop", "p1240").proxy_versions, strs(&["1.24.0"]));
 }
 
 #[test]
@@ -192,14 +197,14 @@ fn revision_from_annotation_then_status_and_native_sidecars() {
                  "containers": [{"name": "app", "image": "app:1"}]},
         "status": {"phase": "Running"}}));
     let v = view(objs);
-    assert_eq!(row(&v, "on-canary", "from-status").proxy_revisions, vec!["canary"]);
+    assert_eq!(row(&v, "on-canary", "from-status").proxy_revisions, strs(&["canary"]));
     assert!(row(&v, "on-canary", "from-status").stale_kinds.is_empty());
-    assert_eq!(row(&v, "on-canary", "annotated").proxy_revisions, vec!["canary"]);
+    assert_eq!(row(&v, "on-canary", "annotated").proxy_revisions, strs(&["canary"]));
     let ancient = row(&v, "on-default", "ancient");
-    assert_eq!((ancient.pods_with_proxy, ancient.proxy_revisions.len()), (1, 0));
+    assert_eq!((ancient.pods_with_proxy, ancient.proxy_revisions.clone()), (Some(1), strs(&[])));
     assert!(ancient.stale_kinds.is_empty());
     let native = row(&v, "on-default", "native");
-    assert_eq!((native.pods_with_proxy, native.proxy_versions.clone()), (1, vec!["1.24.3".to_string()]));
+    assert_eq!((native.pods_with_proxy, native.proxy_versions.clone()), (Some(1), strs(&["1.24.3"])));
     assert!(native.stale_kinds.is_empty());
 }
 
@@ -227,9 +232,9 @@ fn aggregation_over_a_deployment() {
     objs.push(pod("on-canary", "web-5d8f-c").labels(&[("app", "web")]).owner("ReplicaSet", "web-5d8f").build());
     let v = view(objs);
     let r = row(&v, "on-canary", "web");
-    assert_eq!((r.kind.as_str(), r.pods, r.pods_with_proxy), ("Deployment", 3, 2));
-    assert_eq!(r.proxy_revisions, vec!["canary", "default"]);
-    assert_eq!(r.proxy_versions, vec!["1.24.3", "1.25.0"]);
+    assert_eq!((r.kind.as_str(), r.pods, r.pods_with_proxy), ("Deployment", Some(3), Some(2)));
+    assert_eq!(r.proxy_revisions, strs(&["canary", "default"]));
+    assert_eq!(r.proxy_versions, strs(&["1.24.3", "1.25.0"]));
     assert_eq!(r.stale_kinds, vec!["STALE-REVISION", "MISSING-PROXY"]);
     assert_eq!(
         r.stale_reason.as_deref(),
@@ -239,7 +244,29 @@ fn aggregation_over_a_deployment() {
         )
     );
     // Control-plane totals.
-    let revs: Vec<(&str, usize)> = v.control_plane.revisions.iter().map(|r| (r.name.as_str(), r.proxies)).collect();
-    assert_eq!(revs, vec![("canary", 1), ("default", 1)]);
-    assert_eq!(v.control_plane.proxies.get("1.25.0"), Some(&1));
+    let revs: Vec<(&str, Option<usize>)> =
+        v.control_plane.revisions.iter().map(|r| (r.name.as_str(), r.proxies)).collect();
+    assert_eq!(revs, vec![("canary", Some(1)), ("default", Some(1))]);
+    assert_eq!(v.control_plane.proxies.as_ref().and_then(|p| p.get("1.25.0")), Some(&1));
+}
+
+#[test]
+fn stale_revision_compares_revision_names_not_versions() {
+    // Two revisions at one version: a pod of `1-25-0` in a namespace moved to `canary` is
+    // still served by 1-25-0's istiod until it restarts, though the versions are equal.
+    let mut objs = revision("1-25-0", "1.25.0");
+    objs.extend(revision("canary", "1.25.0"));
+    objs.push(namespace("moved", &[("istio.io/rev", "canary")]));
+    objs.push(namespace("stays", &[("istio.io/rev", "1-25-0")]));
+    objs.push(pod("moved", "web").injected(Some("1-25-0"), P1250).build());
+    objs.push(pod("stays", "api").injected(Some("1-25-0"), P1250).build());
+    let v = view(objs);
+    let web = row(&v, "moved", "web");
+    assert_eq!((web.stale, web.stale_kinds.clone()), (Some(true), vec!["STALE-REVISION"]));
+    assert_eq!(
+        web.stale_reason.as_deref(),
+        Some("STALE-REVISION (1 of 1 pods): runs revision 1-25-0, expected canary; restart needed")
+    );
+    let api = row(&v, "stays", "api");
+    assert_eq!((api.stale, api.stale_kinds.len()), (Some(false), 0));
 }

@@ -33,7 +33,7 @@ fn matches(filter: &str, fields: &[&str]) -> bool {
     filter.is_empty() || fields.iter().any(|f| f.to_lowercase().contains(filter))
 }
 
-fn ratio(a: usize, b: usize) -> (usize, usize) {
+fn ratio<T>(a: T, b: T) -> (T, T) {
     (a, b)
 }
 
@@ -52,14 +52,14 @@ impl Rows {
         let mut namespaces: Vec<usize> = (0..view.namespaces.len())
             .filter(|&i| {
                 let n = &view.namespaces[i];
-                matches(&f, &[&n.name, n.injection.mode, n.injection.revision.as_deref().unwrap_or("")])
+                matches(&f, &[&n.name, n.injection.mode.unwrap_or(""), n.injection.revision.as_deref().unwrap_or("")])
             })
             .collect();
         let ns_key = sort[0];
         namespaces.sort_by(|&a, &b| {
             let (x, y) = (&view.namespaces[a], &view.namespaces[b]);
             let o = match ns_key.column {
-                1 => x.injection.mode.cmp(y.injection.mode),
+                1 => x.injection.mode.cmp(&y.injection.mode),
                 2 => x.injection.revision.cmp(&y.injection.revision),
                 3 => ratio(x.pods_with_proxy, x.pods).cmp(&ratio(y.pods_with_proxy, y.pods)),
                 4 => x.workloads.cmp(&y.workloads),
@@ -87,7 +87,7 @@ impl Rows {
                 5 => x.proxy_versions.cmp(&y.proxy_versions),
                 6 => x.stale.cmp(&y.stale),
                 7 => format!("{:?}", x.mtls.mode).cmp(&format!("{:?}", y.mtls.mode)),
-                8 => x.authorization.cmp(y.authorization),
+                8 => x.authorization.cmp(&y.authorization),
                 _ => Ordering::Equal,
             };
             let o = o.then_with(|| (&x.namespace, &x.name, &x.kind).cmp(&(&y.namespace, &y.name, &y.kind)));

@@ -40,7 +40,7 @@ impl App {
     fn revision_choices(&self) -> Vec<String> {
         let cp = &self.view.control_plane;
         let mut out: Vec<String> = cp.revisions.iter().map(|r| r.name.clone()).collect();
-        out.extend(cp.tags.iter().map(|(tag, rev)| format!("{tag} (tag → {rev})")));
+        out.extend(cp.tags.iter().flatten().map(|(tag, rev)| format!("{tag} (tag → {rev})")));
         out
     }
 
@@ -97,7 +97,11 @@ impl App {
                     FormKind::Route { namespace: w.namespace.clone() },
                     format!("Route through a gateway (VirtualService): {}/{}", w.namespace, w.name),
                     vec![
-                        Field::choice("service", "←/→: the workload's Services", w.services.clone()),
+                        Field::choice(
+                            "service",
+                            "←/→: the workload's Services",
+                            w.services.clone().unwrap_or_default(),
+                        ),
                         Field::text("hosts", "rng.example.com, comma-separated", ""),
                         Field::text("gateway", "NS/NAME of an Istio Gateway", ""),
                         Field::text("export to", "namespaces, . or * (empty: all)", ""),

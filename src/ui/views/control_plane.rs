@@ -1,7 +1,8 @@
 //! The control-plane screen: revisions with version, replicas, tags and the proxies each
-//! injected; below, gateways and how many proxies run each version.
+//! injected; below, gateways and how many proxies run each version. `?` where a forbidden
+//! kind hides the value.
 
-use super::{empty_text, header, table_view};
+use super::{UNKNOWN, empty_text, header, table_view, unknown_cell};
 use crate::mesh::MeshView;
 use crate::ui::app::App;
 use crate::ui::theme::Theme;
@@ -30,8 +31,8 @@ pub fn render(app: &App, view: &MeshView, theme: &Theme, area: Rect, buf: &mut B
             Cell::from(format!("{}/{}", r.namespace, r.name)),
             Cell::from(r.version.clone().unwrap_or_else(|| "?".into())),
             Cell::from(Span::styled(format!("{}/{}", r.ready_replicas, r.replicas), ready_style)),
-            Cell::from(r.tags.join(",")),
-            Cell::from(r.proxies.to_string()),
+            r.tags.as_ref().map_or_else(|| unknown_cell(theme), |t| Cell::from(t.join(","))),
+            r.proxies.map_or_else(|| unknown_cell(theme), |n| Cell::from(n.to_string())),
         ])
     });
     let mut y = table.y + table.height;
@@ -41,18 +42,22 @@ pub fn render(app: &App, view: &MeshView, theme: &Theme, area: Rect, buf: &mut B
             y += 1;
         }
     };
-    let versions: Vec<String> = cp.proxies.iter().map(|(v, n)| format!("{v}: {n}")).collect();
-    line(Line::from(vec![Span::styled(" proxies by version  ", theme.header), Span::raw(versions.join("   "))]));
+    let versions = match &cp.proxies {
+        Some(p) => Span::raw(p.iter().map(|(v, n)| format!("{v}: {n}")).collect::<Vec<_>>().join("   ")),
+        None => Span::styled(UNKNOWN, theme.muted),
+    };
+    line(Line::from(vec![Span::styled(" proxies by version  ", theme.header), versions]));
     line(Line::from(Span::styled(" gateways", theme.header)));
+    let list = |l: &Option<Vec<String>>| l.as_ref().map_or_else(|| UNKNOWN.to_string(), |l| l.join(","));
     for g in &cp.gateways {
         line(Line::from(format!(
             "  {}/{} ({})  pods {}  revision {}  version {}",
             g.namespace,
             g.name,
             g.kind,
-            g.pods,
-            g.proxy_revisions.join(","),
-            g.proxy_versions.join(",")
+            g.pods.map_or_else(|| UNKNOWN.to_string(), |n| n.to_string()),
+            list(&g.proxy_revisions),
+            list(&g.proxy_versions)
         )));
     }
 }

@@ -1,7 +1,9 @@
 //! The detail pane: why a workload is (or is not) injected, the mTLS mode and the policy that
 //! sets it, the authorization policies, its services and pods with their proxies; for a
-//! revision, its version, image, tags and proxies.
+//! revision, its version, image, tags and proxies. A value a forbidden kind hides shows `?`
+//! with the reason.
 
+use super::UNKNOWN;
 use super::namespaces::mtls_style;
 use crate::mesh::{MeshView, Snapshot, WorkloadRow};
 use crate::ui::app::{App, Screen};
@@ -17,6 +19,15 @@ fn field<'a>(theme: &Theme, name: &'a str, value: Vec<Span<'a>>) -> Line<'a> {
     Line::from(spans)
 }
 
+/// `?` in the muted style, then why the value is unknown.
+fn unknown<'a>(theme: &Theme, why: Option<&'a String>) -> Vec<Span<'a>> {
+    let mut spans = vec![Span::styled(UNKNOWN, theme.muted)];
+    if let Some(why) = why {
+        spans.push(Span::styled(format!("  {why}"), theme.muted));
+    }
+    spans
+}
+
 fn workload_lines<'a>(w: &'a WorkloadRow, snap: Option<&Snapshot>, theme: &Theme) -> Vec<Line<'a>> {
     let mut l = vec![
         Line::from(vec![
@@ -25,42 +36,46 @@ fn workload_lines<'a>(w: &'a WorkloadRow, snap: Option<&Snapshot>, theme: &Theme
         ]),
         Line::raw(""),
     ];
-    let inj = if w.injection.expected {
-        Span::styled(
+    let inj = match w.injection.expected {
+        Some(true) => Span::styled(
             format!("new pods get a sidecar from {}", w.injection.revision.as_deref().unwrap_or("?")),
             theme.injected,
-        )
-    } else {
-        Span::styled("new pods get no sidecar", theme.not_injected)
+        ),
+        Some(false) => Span::styled("new pods get no sidecar", theme.not_injected),
+        None => Span::styled(format!("{UNKNOWN} whether new pods get a sidecar"), theme.muted),
     };
     l.push(field(theme, "Injection", vec![inj]));
     l.push(field(theme, "  why", vec![Span::raw(w.injection.reason.as_str())]));
-    if w.injection.conflict {
+    if w.injection.conflict == Some(true) {
         l.push(field(theme, "", vec![Span::styled("more than one webhook selects these pods", theme.danger)]));
     }
-    l.push(field(
-        theme,
-        "Proxies",
-        vec![Span::raw(format!(
-            "{}/{} pods · revisions {} · versions {}",
-            w.pods_with_proxy,
-            w.pods,
-            if w.proxy_revisions.is_empty() { "-".into() } else { w.proxy_revisions.join(", ") },
-            if w.proxy_versions.is_empty() { "-".into() } else { w.proxy_versions.join(", ") }
-        ))],
-    ));
-    match &w.stale_reason {
-        Some(r) if w.stale => l.push(field(theme, "Stale", vec![Span::styled(r.as_str(), theme.stale)])),
-        _ => l.push(field(theme, "Stale", vec![Span::styled("no", theme.muted)])),
-    }
-    let mut mtls = vec![Span::styled(w.mtls.mode.as_str(), mtls_style(theme, w.mtls.mode))];
-    mtls.push(Span::styled(
-        match &w.mtls.source {
-            Some(s) => format!("  set by PeerAuthentication {s}"),
-            None => "  no PeerAuthentication applies (default)".into(),
-        },
-        theme.muted,
-    ));
+    let list = |l: &[String]| if l.is_empty() { "-".into() } else { l.join(", ") };
+    let proxies = match (w.pods_with_proxy, w.pods, &w.proxy_revisions, &w.proxy_versions) {
+        (Some(with), Some(pods), Some(revisions), Some(versions)) => {
+            vec![Span::raw(format!("{with}/{pods} pods · revisions {} · versions {}", list(revisions), list(versions)))]
+        }
+        _ => unknown(theme, w.unknown.get("pods")),
+    };
+    l.push(field(theme, "Proxies", proxies));
+    let stale = match (w.stale, &w.stale_reason) {
+        (Some(true), Some(r)) => vec![Span::styled(r.as_str(), theme.stale)],
+        (None, r) => unknown(theme, r.as_ref()),
+        _ => vec![Span::styled("no", theme.muted)],
+    };
+    l.push(field(theme, "Stale", stale));
+    let mtls = match w.mtls.mode {
+        Some(mode) => vec![
+            Span::styled(mode.as_str(), mtls_style(theme, mode)),
+            Span::styled(
+                match &w.mtls.source {
+                    Some(s) => format!("  set by PeerAuthentication {s}"),
+                    None => "  no PeerAuthentication applies (default)".into(),
+                },
+                theme.muted,
+            ),
+        ],
+        None => unknown(theme, w.unknown.get("mtls")),
+    };
     l.push(field(theme, "mTLS", mtls));
     for (port, mode) in &w.mtls.ports {
         l.push(field(
@@ -69,13 +84,19 @@ fn workload_lines<'a>(w: &'a WorkloadRow, snap: Option<&Snapshot>, theme: &Theme
             vec![Span::raw(format!("port {port}: ")), Span::styled(mode.as_str(), mtls_style(theme, *mode))],
         ));
     }
-    let authz_style = match w.authorization {
-        "deny-all" => theme.danger,
-        "restricted" => theme.warn,
-        _ => theme.muted,
+    let authz = match w.authorization {
+        Some(verdict) => {
+            let style = match verdict {
+                "deny-all" => theme.danger,
+                "restricted" => theme.warn,
+                _ => theme.muted,
+            };
+            vec![Span::styled(verdict, style)]
+        }
+        None => unknown(theme, w.unknown.get("authorization")),
     };
-    l.push(field(theme, "Authorization", vec![Span::styled(w.authorization, authz_style)]));
-    for p in &w.authorization_policies {
+    l.push(field(theme, "Authorization", authz));
+    for p in w.authorization_policies.iter().flatten() {
         let dry = if p.dry_run { " (dry-run, not enforced)" } else { "" };
         l.push(field(theme, "", vec![Span::raw(format!("{} {} — {}{dry}", p.action, p.name, p.effect))]));
     }
@@ -83,11 +104,11 @@ fn workload_lines<'a>(w: &'a WorkloadRow, snap: Option<&Snapshot>, theme: &Theme
         l.push(field(theme, "", vec![Span::styled(n.as_str(), theme.warn)]));
     }
     l.push(field(theme, "Service account", vec![Span::raw(w.service_account.as_str())]));
-    l.push(field(
-        theme,
-        "Services",
-        vec![Span::raw(if w.services.is_empty() { "-".to_string() } else { w.services.join(", ") })],
-    ));
+    let services = match &w.services {
+        Some(s) => vec![Span::raw(list(s))],
+        None => unknown(theme, w.unknown.get("services")),
+    };
+    l.push(field(theme, "Services", services));
     if let Some(snap) = snap {
         let pods = crate::mesh::pods_of(snap, &w.namespace, &w.kind, &w.name);
         l.push(Line::raw(""));
@@ -120,19 +141,28 @@ pub fn render(app: &App, view: &MeshView, snap: Option<&Snapshot>, theme: &Theme
     let lines: Vec<Line<'_>> = match (app.screen, app.selected()) {
         (Screen::Workloads, Some(i)) => workload_lines(&view.workloads[i], snap, theme),
         (Screen::ControlPlane, Some(i)) => {
-            let r = &view.control_plane.revisions[i];
+            let cp = &view.control_plane;
+            let r = &cp.revisions[i];
+            let tags = match &r.tags {
+                Some(t) => vec![Span::raw(if t.is_empty() { "-".into() } else { t.join(", ") })],
+                None => unknown(theme, cp.unknown.get("tags")),
+            };
+            let image = match (&r.expected_proxy_image, cp.unknown.get("expectedProxyImage")) {
+                (Some(i), _) => vec![Span::raw(i.as_str())],
+                (None, why) => unknown(theme, why),
+            };
+            let proxies = match r.proxies {
+                Some(n) => vec![Span::raw(format!("{n} pods injected by this revision"))],
+                None => unknown(theme, cp.unknown.get("proxies")),
+            };
             vec![
                 Line::styled(format!("{}/{}", r.namespace, r.name), theme.title),
                 Line::raw(""),
                 field(theme, "Version", vec![Span::raw(r.version.clone().unwrap_or_else(|| "?".into()))]),
                 field(theme, "Replicas", vec![Span::raw(format!("{} ready of {}", r.ready_replicas, r.replicas))]),
-                field(theme, "Tags", vec![Span::raw(if r.tags.is_empty() { "-".into() } else { r.tags.join(", ") })]),
-                field(
-                    theme,
-                    "Proxy image",
-                    vec![Span::raw(r.expected_proxy_image.clone().unwrap_or_else(|| "?".into()))],
-                ),
-                field(theme, "Proxies", vec![Span::raw(format!("{} pods injected by this revision", r.proxies))]),
+                field(theme, "Tags", tags),
+                field(theme, "Proxy image", image),
+                field(theme, "Proxies", proxies),
             ]
         }
         _ => vec![Line::styled("Nothing selected", theme.muted)],

@@ -2,7 +2,7 @@
 //! entry's objects) and the rollout screen (what an apply wrote or did not, and the restarted
 //! workloads' pods from the live view: ready, with a proxy).
 
-use super::SIDE_BY_SIDE;
+use super::{SIDE_BY_SIDE, UNKNOWN};
 use crate::mesh::MeshView;
 use crate::plan::{ItemState, JournalEntry};
 use crate::ui::app::App;
@@ -137,16 +137,19 @@ pub fn render_rollout(app: &App, view: &MeshView, theme: &Theme, area: Rect, buf
         let (rs, w) = view_rows[i];
         let (ready, proxies, state, style) = match (w, &rs.cannot_roll) {
             (_, Some(why)) => ("-".into(), "-".into(), why.clone(), theme.warn),
-            (Some(w), None) => {
-                let done = w.pods > 0 && w.pods_with_proxy == w.pods && w.ready_pods == w.pods;
-                let state = if done { "ready" } else { "rolling" };
-                (
-                    format!("{}/{}", w.ready_pods, w.pods),
-                    format!("{}/{}", w.pods_with_proxy, w.pods),
-                    state.to_string(),
-                    if done { theme.ok } else { theme.accent },
-                )
-            }
+            (Some(w), None) => match (w.pods, w.pods_with_proxy, w.ready_pods) {
+                (Some(pods), Some(with_proxy), Some(ready_pods)) => {
+                    let done = pods > 0 && with_proxy == pods && ready_pods == pods;
+                    let state = if done { "ready" } else { "rolling" };
+                    (
+                        format!("{ready_pods}/{pods}"),
+                        format!("{with_proxy}/{pods}"),
+                        state.to_string(),
+                        if done { theme.ok } else { theme.accent },
+                    )
+                }
+                _ => (UNKNOWN.into(), UNKNOWN.into(), "pods are hidden from this user".into(), theme.muted),
+            },
             (None, None) => ("?".into(), "?".into(), "not in the live view".into(), theme.muted),
         };
         Row::new(vec![

@@ -89,7 +89,9 @@ pub fn render(
         Mode::Filter => cursor = Some(app.input.render("/", a.line, buf, theme)),
         _ => app.notices.render(a.line, buf, theme),
     }
-    let warnings = app.view.warnings.len() + app.sync.forbidden.len();
+    // The view warns of each forbidden kind it knew of when derived; count the others once.
+    let unnamed = app.sync.forbidden.iter().filter(|k| !app.view.forbidden.contains(k)).count();
+    let warnings = app.view.warnings.len() + unnamed;
     StatusBar {
         context: &app.sync.context,
         server: &app.sync.server,
@@ -158,6 +160,13 @@ fn title_line(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
     spans.push(Span::styled(hint, theme.muted));
     Line::from(spans).render(area, buf);
 }
+
+/// A cell whose value a forbidden kind hides (the detail pane and warnings say which).
+pub(crate) fn unknown_cell<'a>(theme: &Theme) -> ratatui::widgets::Cell<'a> {
+    ratatui::widgets::Cell::from(Span::styled(UNKNOWN, theme.muted))
+}
+
+pub(crate) const UNKNOWN: &str = "?";
 
 /// Empty-state text for a table.
 pub(crate) fn empty_text(app: &App, what: &str) -> String {

@@ -1,6 +1,7 @@
-//! The namespaces screen: injection, revision, proxies, workloads and mTLS per namespace.
+//! The namespaces screen: injection, revision, proxies, workloads and mTLS per namespace; `?`
+//! where a forbidden kind hides the value.
 
-use super::{empty_text, header, table_view};
+use super::{empty_text, header, table_view, unknown_cell};
 use crate::mesh::{MeshView, MtlsMode};
 use crate::ui::app::App;
 use crate::ui::theme::Theme;
@@ -19,7 +20,15 @@ pub(crate) fn mtls_style(theme: &Theme, m: MtlsMode) -> ratatui::style::Style {
     }
 }
 
-pub(crate) fn proxies_cell<'a>(theme: &Theme, with: usize, total: usize) -> Cell<'a> {
+pub(crate) fn mtls_cell<'a>(theme: &Theme, m: Option<MtlsMode>) -> Cell<'a> {
+    match m {
+        Some(m) => Cell::from(Span::styled(m.as_str(), mtls_style(theme, m))),
+        None => unknown_cell(theme),
+    }
+}
+
+pub(crate) fn proxies_cell<'a>(theme: &Theme, with: Option<usize>, total: Option<usize>) -> Cell<'a> {
+    let (Some(with), Some(total)) = (with, total) else { return unknown_cell(theme) };
     let style = if total == 0 {
         theme.muted
     } else if with == total {
@@ -48,18 +57,28 @@ pub fn render(app: &App, view: &MeshView, theme: &Theme, area: Rect, buf: &mut B
     let rows = app.current_rows();
     table_view(app, &head, &widths, &empty).render(area, buf, theme, |i| {
         let n = &view.namespaces[rows[i]];
-        let inj_style = match n.injection.mode {
-            "enabled" => theme.injected,
-            "disabled" => theme.not_injected,
-            _ => theme.muted,
+        let mode = match n.injection.mode {
+            Some(mode) => {
+                let style = match mode {
+                    "enabled" => theme.injected,
+                    "disabled" => theme.not_injected,
+                    _ => theme.muted,
+                };
+                Cell::from(Span::styled(mode, style))
+            }
+            None => unknown_cell(theme),
+        };
+        let revision = match n.injection.expected {
+            Some(_) => Cell::from(n.injection.revision.clone().unwrap_or_else(|| "-".into())),
+            None => unknown_cell(theme),
         };
         Row::new(vec![
             Cell::from(n.name.clone()),
-            Cell::from(Span::styled(n.injection.mode, inj_style)),
-            Cell::from(n.injection.revision.clone().unwrap_or_else(|| "-".into())),
+            mode,
+            revision,
             proxies_cell(theme, n.pods_with_proxy, n.pods),
             Cell::from(n.workloads.to_string()),
-            Cell::from(Span::styled(n.mtls.mode.as_str(), mtls_style(theme, n.mtls.mode))),
+            mtls_cell(theme, n.mtls.mode),
         ])
     });
 }

@@ -18,6 +18,18 @@ fn fixture() -> (Snapshot, Arc<crate::mesh::MeshView>) {
     (snap, Arc::new(view))
 }
 
+/// The demo cluster as `sim-restricted` sees it: RBAC refuses the webhook configurations.
+fn restricted_fixture() -> (Snapshot, Arc<crate::mesh::MeshView>) {
+    let mut v: serde_json::Value =
+        serde_json::from_str(include_str!("../../../tests/fixtures/demo-cluster.json")).unwrap();
+    v["items"].as_array_mut().unwrap().retain(|o| o["kind"] != "MutatingWebhookConfiguration");
+    let mut snap = Snapshot::from_objects(vec![v]);
+    snap.hidden = crate::mesh::Hidden::of([crate::mesh::Input::MutatingWebhookConfiguration]);
+    let mut view = derive(&snap, SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+    view.context = "sim-restricted".into();
+    (snap, Arc::new(view))
+}
+
 fn text(buf: &Buffer) -> String {
     let a = buf.area;
     let mut out = String::new();
@@ -92,6 +104,45 @@ fn control_plane_screen() {
         let (mut app, snap) = app_on(Screen::ControlPlane, None);
         insta::assert_snapshot!(format!("control_plane_{w}x{h}"), draw(&mut app, &snap, w, h));
     }
+}
+
+#[test]
+fn hidden_facts_show_a_muted_question_mark_and_the_detail_says_why() {
+    let (snap, view) = restricted_fixture();
+    let mut app = App::new(view, None);
+    app.sync.context = "sim-restricted".into();
+    app.sync.server = "https://127.0.0.1:6443".into();
+    app.sync.text = "synced · forbidden: mutatingwebhookconfigurations.admissionregistration.k8s.io".into();
+    app.sync.forbidden = vec!["mutatingwebhookconfigurations.admissionregistration.k8s.io".into()];
+    app.run_command("wl payments");
+    app.update(Intent::Down);
+    app.update(Intent::DrillDown);
+    let (w, h) = (160, 48);
+    let area = Rect::new(0, 0, w, h);
+    app.page = super::layout(area, &app).table.height.saturating_sub(1).max(1) as usize;
+    let mut buf = Buffer::empty(area);
+    let theme = Theme::fallback();
+    super::render(&app, Some(&snap), &theme, &Keymap::fallback(), area, &mut buf);
+    let screen = text(&buf);
+    insta::assert_snapshot!("restricted_detail_payments_ledger_160x48", screen);
+    // Every `?` in the table is drawn muted: unknown, not a value.
+    let table = super::layout(area, &app).table;
+    let marks: Vec<(u16, u16)> = (table.y..table.y + table.height)
+        .flat_map(|y| (table.x..table.x + table.width).map(move |x| (x, y)))
+        .filter(|&(x, y)| buf[(x, y)].symbol() == "?")
+        .collect();
+    assert_eq!(marks.len(), 4, "INJECT and STALE of checkout and ledger:\n{screen}");
+    // Those of the row not under the selection bar keep the muted style.
+    let checkout = screen.lines().position(|l| l.starts_with("checkout")).unwrap() as u16;
+    let unselected: Vec<&(u16, u16)> = marks.iter().filter(|(_, y)| *y == checkout).collect();
+    assert_eq!(unselected.len(), 2);
+    for &&(x, y) in &unselected {
+        assert_eq!(buf[(x, y)].fg, theme.muted.fg.unwrap(), "({x}, {y})");
+    }
+    // One warning: the view names the refused kind, which the sync state names too.
+    assert!(screen.lines().last().unwrap().contains("1 warning"), "{screen}");
+    app.update(Intent::GotoControlPlane);
+    insta::assert_snapshot!("restricted_control_plane_160x48", draw(&mut app, &snap, w, h));
 }
 
 #[test]

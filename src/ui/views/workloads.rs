@@ -1,9 +1,10 @@
 //! The workloads screen: per workload, whether new pods get a sidecar and from which
 //! revision, proxies running, their versions, staleness, effective mTLS and authorization.
-//! Narrow terminals drop the kind and version columns rather than squeezing the names.
+//! Narrow terminals drop the kind and version columns rather than squeezing the names. A cell
+//! a forbidden kind hides shows `?`; the detail pane says why.
 
-use super::namespaces::{mtls_style, proxies_cell};
-use super::{empty_text, header, table_view};
+use super::namespaces::{mtls_cell, proxies_cell};
+use super::{empty_text, header, table_view, unknown_cell};
 use crate::mesh::{MeshView, WorkloadRow};
 use crate::ui::app::App;
 use crate::ui::theme::Theme;
@@ -22,23 +23,33 @@ fn cell<'a>(w: &'a WorkloadRow, theme: &Theme, column: usize) -> Cell<'a> {
         0 => Cell::from(w.namespace.as_str()),
         1 => Cell::from(w.name.as_str()),
         2 => Cell::from(w.kind.as_str()),
-        3 if w.injection.expected => Cell::from(Span::styled(
-            format!("yes {}", w.injection.revision.as_deref().unwrap_or_default()),
-            theme.injected,
-        )),
-        3 => Cell::from(Span::styled("no", theme.not_injected)),
+        3 => match w.injection.expected {
+            Some(true) => Cell::from(Span::styled(
+                format!("yes {}", w.injection.revision.as_deref().unwrap_or_default()),
+                theme.injected,
+            )),
+            Some(false) => Cell::from(Span::styled("no", theme.not_injected)),
+            None => unknown_cell(theme),
+        },
         4 => proxies_cell(theme, w.pods_with_proxy, w.pods),
-        5 => Cell::from(w.proxy_versions.join(",")),
-        6 if w.stale => Cell::from(Span::styled("yes", theme.stale)),
-        6 => Cell::from(Span::styled("-", theme.muted)),
-        7 => Cell::from(Span::styled(w.mtls.mode.as_str(), mtls_style(theme, w.mtls.mode))),
+        5 => match &w.proxy_versions {
+            Some(v) => Cell::from(v.join(",")),
+            None => unknown_cell(theme),
+        },
+        6 => match w.stale {
+            Some(true) => Cell::from(Span::styled("yes", theme.stale)),
+            Some(false) => Cell::from(Span::styled("-", theme.muted)),
+            None => unknown_cell(theme),
+        },
+        7 => mtls_cell(theme, w.mtls.mode),
         _ => {
-            let style = match w.authorization {
+            let Some(verdict) = w.authorization else { return unknown_cell(theme) };
+            let style = match verdict {
                 "deny-all" => theme.danger,
                 "restricted" => theme.warn,
                 _ => theme.muted,
             };
-            Cell::from(Span::styled(w.authorization, style))
+            Cell::from(Span::styled(verdict, style))
         }
     }
 }
