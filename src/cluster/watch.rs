@@ -1,10 +1,13 @@
 //! One list-and-watch loop per kind, keeping slim decoded objects in a reflector: paged
 //! initial list, watch from the list's version with bookmarks, re-list on 410, reconnect with
 //! backoff, and a sync state the status bar can show. Malformed objects are skipped with a
-//! warning naming them; a forbidden kind degrades to an empty, flagged reflector.
+//! warning naming them; a forbidden kind degrades to an empty, flagged reflector. A failure
+//! is classified (`cause.rs`) and logged once when it starts and once when it changes, however
+//! many kinds and retries see it.
 
 mod list;
 
+use super::cause::Cause;
 use super::page::ListMeta;
 use futures::TryStreamExt;
 use kube::api::{WatchEvent, WatchParams};
@@ -13,7 +16,7 @@ use list::list;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 
@@ -89,24 +92,70 @@ pub trait Sink: Send + Sync {
     fn delete(&self, raw: &RawValue) -> Result<(), String>;
 }
 
+/// What is wrong with the connection of a group of watches (every kind of one client), so it
+/// is logged once when it starts, once when it changes and once when it ends, not once per
+/// kind and attempt.
+pub struct Trouble {
+    label: String,
+    current: Mutex<Option<String>>,
+}
+
+impl Trouble {
+    /// `label` names the connection in the log: the server, or the kind for a lone watch.
+    pub fn new(label: impl Into<String>) -> Arc<Trouble> {
+        Arc::new(Trouble { label: label.into(), current: Mutex::new(None) })
+    }
+
+    fn report(&self, cause: &Cause) {
+        let text = cause.to_string();
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if current.as_deref() != Some(text.as_str()) {
+            tracing::warn!("{}: {text}; retrying with backoff", self.label);
+            *current = Some(text);
+        }
+    }
+
+    fn clear(&self) {
+        if self.current.lock().unwrap_or_else(|e| e.into_inner()).take().is_some() {
+            tracing::info!("{}: connected again", self.label);
+        }
+    }
+}
+
 /// The sync state of one kind's watch, and what could not be read.
 pub struct KindStatus {
     pub kind: ApiKind,
     state: RwLock<SyncState>,
     warnings: RwLock<Vec<String>>,
+    /// Why the watch is down, while it is.
+    cause: RwLock<Option<Cause>>,
+    trouble: Arc<Trouble>,
 }
 
 impl KindStatus {
     pub fn new(kind: ApiKind) -> Arc<Self> {
+        KindStatus::with_trouble(kind, Trouble::new(kind.display()))
+    }
+
+    /// A status whose connection problems are logged with those of the other kinds sharing
+    /// `trouble`.
+    pub fn with_trouble(kind: ApiKind, trouble: Arc<Trouble>) -> Arc<Self> {
         Arc::new(KindStatus {
             kind,
             state: RwLock::new(SyncState::Listing { loaded: 0 }),
             warnings: RwLock::new(Vec::new()),
+            cause: RwLock::new(None),
+            trouble,
         })
     }
 
     pub fn state(&self) -> SyncState {
         self.state.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Why the watch is reconnecting; `None` while it is not.
+    pub fn cause(&self) -> Option<Cause> {
+        self.cause.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Objects that could not be decoded, named; the newest 20.
@@ -115,12 +164,33 @@ impl KindStatus {
     }
 
     fn set_state(&self, s: SyncState) {
+        // Any answer from the server, even a refusal of this kind, means it is reachable.
+        if !matches!(s, SyncState::Reconnecting { .. }) {
+            *self.cause.write().unwrap_or_else(|e| e.into_inner()) = None;
+            self.trouble.clear();
+        }
         *self.state.write().unwrap_or_else(|e| e.into_inner()) = s;
+    }
+
+    /// The watch failed for `cause`: reconnecting since the first failure in a row.
+    fn set_down(&self, cause: Cause) {
+        self.trouble.report(&cause);
+        let since = match self.state() {
+            SyncState::Reconnecting { since, .. } => since,
+            _ => SystemTime::now(),
+        };
+        self.set_state(SyncState::Reconnecting { since, error: cause.to_string() });
+        *self.cause.write().unwrap_or_else(|e| e.into_inner()) = Some(cause);
     }
 
     #[doc(hidden)]
     pub fn set_state_for_tests(&self, s: SyncState) {
         self.set_state(s);
+    }
+
+    #[doc(hidden)]
+    pub fn set_down_for_tests(&self, cause: Cause) {
+        self.set_down(cause);
     }
 
     fn warn(&self, w: String) {
@@ -312,13 +382,7 @@ pub async fn run_into(
 fn degrade(refl: &KindStatus, e: &kube::Error) {
     match e {
         kube::Error::Api(s) if s.code == 403 => refl.set_state(SyncState::Forbidden { message: s.message.clone() }),
-        other => {
-            let since = match refl.state() {
-                SyncState::Reconnecting { since, .. } => since,
-                _ => SystemTime::now(),
-            };
-            refl.set_state(SyncState::Reconnecting { since, error: other.to_string() });
-        }
+        other => refl.set_down(Cause::of(other)),
     }
 }
 
