@@ -103,8 +103,10 @@ pub async fn open(opts: &ConnectOptions) -> anyhow::Result<Connected> {
     // kube-rs's own retry sends any request again on 429/503/504, writes included: the retry
     // layer below does it for safe requests only.
     cfg.default_retry = false;
-    if let Some(t) = opts.request_timeout {
-        cfg.connect_timeout = Some(t);
+    // The request timeout bounds connecting (TCP and TLS) with the rest of the wait for the
+    // headers; without one, kube-rs's 30 s limit on connecting stays, as kubectl's dialer has.
+    if opts.request_timeout.is_some() {
+        cfg.connect_timeout = None;
     }
     let conn = Connection {
         context: loaded.context.clone(),

@@ -94,10 +94,12 @@ pub trait Sink: Send + Sync {
 
 /// What is wrong with the connection of a group of watches (every kind of one client), so it
 /// is logged once when it starts, once when it changes and once when it ends, not once per
-/// kind and attempt.
+/// kind and attempt. A broken connection (refused, x509, 401 …) is not replaced by the vaguer
+/// errors watches see as it breaks (a stream cut short), so a restart logs two lines, not
+/// one per kind.
 pub struct Trouble {
     label: String,
-    current: Mutex<Option<String>>,
+    current: Mutex<Option<Cause>>,
 }
 
 impl Trouble {
@@ -107,11 +109,17 @@ impl Trouble {
     }
 
     fn report(&self, cause: &Cause) {
-        let text = cause.to_string();
         let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        if current.as_deref() != Some(text.as_str()) {
-            tracing::warn!("{}: {text}; retrying with backoff", self.label);
-            *current = Some(text);
+        let news = match current.as_ref() {
+            None => true,
+            Some(c) if std::mem::discriminant(c) == std::mem::discriminant(cause) => {
+                matches!((c, cause), (Cause::Tls(a), Cause::Tls(b)) if a != b)
+            }
+            Some(c) => cause.is_connection() || !c.is_connection(),
+        };
+        if news {
+            tracing::warn!("{}: {cause}; retrying with backoff", self.label);
+            *current = Some(cause.clone());
         }
     }
 

@@ -1,7 +1,8 @@
 //! Logging while the UI owns the terminal: tracing goes to `<cache>/meshdeck.log` through a
 //! non-blocking writer, never to stdout or stderr, which would tear the screen. The filter comes
-//! from MESHDECK_LOG (or RUST_LOG), default "info" without kube-rs's per-request failure
-//! lines (one per attempt: hundreds while a server is down); the watches log each connection
+//! from MESHDECK_LOG (or RUST_LOG), default "info" without kube-rs's per-request lines: one
+//! per failed attempt (hundreds while a server is down), one per watch cut short, and response
+//! bodies it could not decode (which may be a Secret's). The watches log each connection
 //! problem once instead.
 
 use std::fs::OpenOptions;
@@ -12,7 +13,7 @@ use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
 pub const LOG_FILE: &str = "meshdeck.log";
-const DEFAULT_FILTER: &str = "info,kube_client::client::builder=off";
+const DEFAULT_FILTER: &str = "info,kube_client::client=error,kube_client::client::builder=off";
 
 /// The filter directives to use: MESHDECK_LOG wins over RUST_LOG; empty values count as unset.
 pub fn filter_directives(meshdeck_log: Option<&str>, rust_log: Option<&str>) -> String {
