@@ -301,6 +301,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn connection_errors_name_server_context_and_cause() {
+        let conn = Connection {
+            context: "prod".into(),
+            server: "https://10.0.0.1:6443".into(),
+            user: "alice".into(),
+            ..Connection::default()
+        };
+        let head = "cannot connect to https://10.0.0.1:6443 (context prod): ";
+        let cases = [
+            (Cause::Refused, "connection refused — is the API server running, and are the host and port right?"),
+            (Cause::Dns, "no such host (DNS lookup failed) — is the server's host name right?"),
+            (
+                Cause::Tls("x509: certificate signed by unknown authority".into()),
+                "TLS verification failed: x509: certificate signed by unknown authority — the kubeconfig's certificate-authority did not sign the server's certificate",
+            ),
+            (
+                Cause::Unauthorized,
+                "401 Unauthorized: the credentials were not accepted — log in again, or update the kubeconfig's user alice (wrong or expired)",
+            ),
+            (
+                Cause::Forbidden("forbidden: User \"alice\" cannot get path \"/api\"".into()),
+                "403 Forbidden: forbidden: User \"alice\" cannot get path \"/api\"",
+            ),
+            (Cause::TimedOut(Duration::from_secs(90)), "no response within 1m30s (--request-timeout)"),
+        ];
+        for (cause, want) in cases {
+            assert_eq!(ConnectError::new(&conn, cause).to_string(), format!("{head}{want}"));
+        }
+        let anonymous = Connection { user: String::new(), ..conn };
+        assert!(ConnectError::new(&anonymous, Cause::Unauthorized).to_string().ends_with("the context has no user"));
+        assert_eq!(human_duration(Duration::from_millis(1500)), "1500ms");
+        assert_eq!(human_duration(Duration::from_secs(3600)), "1h");
+    }
+
+    #[test]
     fn which_requests_mutate() {
         let cases = [
             (Method::GET, "/api/v1/namespaces/rng/pods", "watch=true", false),
