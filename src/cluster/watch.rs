@@ -6,6 +6,7 @@
 //! many kinds and retries see it.
 
 mod list;
+mod trouble;
 
 use super::cause::Cause;
 use super::page::ListMeta;
@@ -16,9 +17,10 @@ use list::list;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
+pub use trouble::Trouble;
 
 /// Where an API kind lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,44 +92,6 @@ pub trait Sink: Send + Sync {
     fn list_done(&self);
     fn upsert(&self, raw: &RawValue) -> Result<(), String>;
     fn delete(&self, raw: &RawValue) -> Result<(), String>;
-}
-
-/// What is wrong with the connection of a group of watches (every kind of one client), so it
-/// is logged once when it starts, once when it changes and once when it ends, not once per
-/// kind and attempt. A broken connection (refused, x509, 401 …) is not replaced by the vaguer
-/// errors watches see as it breaks (a stream cut short), so a restart logs two lines, not
-/// one per kind.
-pub struct Trouble {
-    label: String,
-    current: Mutex<Option<Cause>>,
-}
-
-impl Trouble {
-    /// `label` names the connection in the log: the server, or the kind for a lone watch.
-    pub fn new(label: impl Into<String>) -> Arc<Trouble> {
-        Arc::new(Trouble { label: label.into(), current: Mutex::new(None) })
-    }
-
-    fn report(&self, cause: &Cause) {
-        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        let news = match current.as_ref() {
-            None => true,
-            Some(c) if std::mem::discriminant(c) == std::mem::discriminant(cause) => {
-                matches!((c, cause), (Cause::Tls(a), Cause::Tls(b)) if a != b)
-            }
-            Some(c) => cause.is_connection() || !c.is_connection(),
-        };
-        if news {
-            tracing::warn!("{}: {cause}; retrying with backoff", self.label);
-            *current = Some(cause.clone());
-        }
-    }
-
-    fn clear(&self) {
-        if self.current.lock().unwrap_or_else(|e| e.into_inner()).take().is_some() {
-            tracing::info!("{}: connected again", self.label);
-        }
-    }
 }
 
 /// The sync state of one kind's watch, and what could not be read.
