@@ -168,7 +168,8 @@ fn merge(raws: &[Raw]) -> Result<Merged, KubeconfigError> {
 }
 
 /// A kubeconfig read, merged and checked for one context.
-#[derive(Debug, Clone)]
+// No Debug: it holds the credentials, and must not reach a log by accident.
+#[derive(Clone)]
 pub struct Loaded {
     pub config: kube::config::Kubeconfig,
     pub context: String,

@@ -197,7 +197,7 @@ fn errors_name_the_place_and_never_the_content() {
     ];
     for (name, text, want) in &cases {
         let p = write(dir.path(), name, text);
-        let e = load(Some(&p), None).expect_err(name);
+        let e = load(Some(&p), None).err().expect(name);
         let shown = format!("{e} {e:?}");
         assert!(shown.contains(want), "{name}: {shown}");
         assert!(shown.contains(&p.display().to_string()), "{name}: {shown}");
@@ -207,9 +207,9 @@ fn errors_name_the_place_and_never_the_content() {
         }
     }
     // A file that cannot be read (a directory here, as root reads any file).
-    let e = load(Some(dir.path()), None).unwrap_err();
+    let e = load(Some(dir.path()), None).err().unwrap();
     assert!(e.to_string().contains("cannot be read"), "{e}");
-    let e = load(Some(&dir.path().join("missing")), None).unwrap_err();
+    let e = load(Some(&dir.path().join("missing")), None).err().unwrap();
     assert!(e.to_string().contains("no such file"), "{e}");
 }
 
@@ -219,7 +219,7 @@ fn positions_point_at_the_problem() {
     let (ca, ..) = pems();
     let text = config(&b64(&ca), &format!("    token: {TOKEN}\n"), "").replace("    user: u1", "    user: nobody");
     let p = write(dir.path(), "kc", &text);
-    let e = load(Some(&p), None).unwrap_err();
+    let e = load(Some(&p), None).err().unwrap();
     let line = text.lines().position(|l| l.contains("user: nobody")).unwrap() as u64 + 1;
     assert_eq!(e.at, Some((line, 11)), "{e}");
     assert_eq!(
@@ -232,7 +232,7 @@ fn positions_point_at_the_problem() {
 
     let text = config(&b64(&ca), &format!("    token:\n      - {TOKEN}\n"), "");
     let p = write(dir.path(), "kc2", &text);
-    let e = load(Some(&p), None).unwrap_err();
+    let e = load(Some(&p), None).err().unwrap();
     let line = text.lines().position(|l| l.contains("token:")).unwrap() as u64 + 1;
     assert!(matches!(e.at, Some((l, _)) if l == line || l == line + 1), "{e}");
 }
