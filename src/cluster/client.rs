@@ -110,7 +110,7 @@ pub async fn open(opts: &ConnectOptions) -> anyhow::Result<Connected> {
     }
     let conn = Connection {
         context: loaded.context.clone(),
-        server: cfg.cluster_url.to_string().trim_end_matches('/').to_string(),
+        server: shown_server(&cfg.cluster_url),
         user: loaded.user.clone(),
         default_namespace: cfg.default_namespace.clone(),
         read_only: opts.read_only,
@@ -122,6 +122,17 @@ pub async fn open(opts: &ConnectOptions) -> anyhow::Result<Connected> {
         .with_layer(&RetryLayer::default());
     let client = if opts.read_only { builder.with_layer(&ReadOnlyLayer).build() } else { builder.build() };
     Ok(Connected { client, conn, fingerprint: loaded.fingerprint })
+}
+
+/// The server URL as shown everywhere, without any `user:password@` it may carry.
+fn shown_server(url: &hyper::Uri) -> String {
+    match (url.scheme_str(), url.authority()) {
+        (Some(scheme), Some(authority)) => {
+            let host = authority.as_str().rsplit('@').next().unwrap_or_default();
+            format!("{scheme}://{host}{}", url.path().trim_end_matches('/'))
+        }
+        _ => url.to_string().trim_end_matches('/').to_string(),
+    }
 }
 
 fn unusable(loaded: &kubeconfig::Loaded, problem: String) -> KubeconfigError {
@@ -332,6 +343,9 @@ mod tests {
         let anonymous = Connection { user: String::new(), ..conn };
         assert!(ConnectError::new(&anonymous, Cause::Unauthorized).to_string().ends_with("the context has no user"));
         assert_eq!(human_duration(Duration::from_millis(1500)), "1500ms");
+        let url = |u: &str| shown_server(&u.parse().unwrap());
+        assert_eq!(url("https://admin:s3cret@10.0.0.1:6443/"), "https://10.0.0.1:6443");
+        assert_eq!(url("https://k8s.example.com/proxy/"), "https://k8s.example.com/proxy");
         assert_eq!(human_duration(Duration::from_secs(3600)), "1h");
     }
 
