@@ -4,6 +4,7 @@
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -21,8 +22,9 @@ pub struct Cli {
 /// Flags accepted before or after any subcommand.
 #[derive(Debug, Args, Clone, Default)]
 pub struct GlobalArgs {
-    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
-    #[arg(long, global = true, env = "KUBECONFIG", value_name = "PATH")]
+    /// Path to one kubeconfig file (default: the files listed in $KUBECONFIG, merged as kubectl
+    /// merges them, else ~/.kube/config).
+    #[arg(long, global = true, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
     /// The kubeconfig context to use.
     #[arg(long, global = true, value_name = "NAME")]
@@ -34,6 +36,66 @@ pub struct GlobalArgs {
     /// dry-runs and access reviews still go through).
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// How long to wait for the API server to connect and start answering each request (30s,
+    /// 1m, or seconds; 0 waits forever). Never limits a long list or a watch once it answers.
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30s")]
+    pub request_timeout: RequestTimeout,
+}
+
+/// `--request-timeout`: `None` for no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestTimeout(pub Option<Duration>);
+
+impl Default for RequestTimeout {
+    fn default() -> Self {
+        RequestTimeout(Some(crate::cluster::client::DEFAULT_REQUEST_TIMEOUT))
+    }
+}
+
+impl std::str::FromStr for RequestTimeout {
+    type Err = String;
+
+    /// kubectl's forms: `30s`, `1m`, `1m30s`, `500ms`, `2h`, or a number of seconds; `0` for none.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("{s:?} is not a duration: use 30s, 1m, 1m30s, 500ms or a number of seconds (0 for none)");
+        let s = s.trim();
+        if let Ok(secs) = s.parse::<u64>() {
+            return Ok(RequestTimeout((secs > 0).then(|| Duration::from_secs(secs))));
+        }
+        let mut total = Duration::ZERO;
+        let mut rest = s;
+        while !rest.is_empty() {
+            let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+            let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
+            rest = &rest[digits..];
+            let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+            let unit = match &rest[..unit_len] {
+                "ms" => Duration::from_millis(n),
+                "s" => Duration::from_secs(n),
+                "m" => Duration::from_secs(n * 60),
+                "h" => Duration::from_secs(n * 3600),
+                _ => return Err(bad()),
+            };
+            total += unit;
+            rest = &rest[unit_len..];
+        }
+        if s.is_empty() {
+            return Err(bad());
+        }
+        Ok(RequestTimeout((!total.is_zero()).then_some(total)))
+    }
+}
+
+impl GlobalArgs {
+    /// How to connect, from the global flags.
+    pub fn connect_options(&self) -> crate::cluster::client::ConnectOptions {
+        crate::cluster::client::ConnectOptions {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            read_only: self.read_only,
+            request_timeout: self.request_timeout.0,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -275,4 +337,33 @@ pub struct DemoArgs {
     /// Also write the simulated cluster's kubeconfig here, so other tools can reach it.
     #[arg(long = "kubeconfig-out", value_name = "PATH")]
     pub kubeconfig_out: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_timeouts_read_as_kubectl_writes_them() {
+        let cases = [
+            ("30s", Some(Duration::from_secs(30))),
+            ("1m", Some(Duration::from_secs(60))),
+            ("1m30s", Some(Duration::from_secs(90))),
+            ("500ms", Some(Duration::from_millis(500))),
+            ("2h", Some(Duration::from_secs(7200))),
+            ("45", Some(Duration::from_secs(45))),
+            ("0", None),
+            ("0s", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(text.parse::<RequestTimeout>(), Ok(RequestTimeout(want)), "{text}");
+        }
+        for bad in ["", "s", "10x", "1.5s", "-1", "m1"] {
+            assert!(bad.parse::<RequestTimeout>().is_err(), "{bad:?}");
+        }
+        let cli = Cli::try_parse_from(["meshdeck", "inventory"]).unwrap();
+        assert_eq!(cli.global.request_timeout, RequestTimeout(Some(Duration::from_secs(30))));
+        let cli = Cli::try_parse_from(["meshdeck", "inventory", "--request-timeout", "1m"]).unwrap();
+        assert_eq!(cli.global.request_timeout, RequestTimeout(Some(Duration::from_secs(60))));
+    }
 }

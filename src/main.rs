@@ -19,17 +19,22 @@ fn main() -> ExitCode {
         }
     };
     let global = cli.global.clone();
+    meshdeck::cluster::client::set_default_request_timeout(global.request_timeout.0);
     let result = rt.block_on(async {
         match cli.command {
             Some(Command::Sim(args)) => run_sim(args).await.map(|()| 0),
             Some(Command::Demo(args)) => run_demo(args, global).await.map(|()| 0),
             Some(Command::Inventory(args)) => run_inventory(args, global).await.map(|()| 0),
             Some(Command::Stage(args)) => cmd::run_stage(args),
-            Some(Command::Diff(args)) => headless(cmd::run_diff(args, global)).await,
-            Some(Command::Apply(args)) => headless(cmd::run_apply(args, global)).await,
-            Some(Command::Undo(args)) => headless(cmd::run_undo(args, global)).await,
-            Some(Command::Journal(args)) => headless(cmd::run_journal(args, global)).await,
-            Some(Command::Export(args)) => headless(cmd::run_export(args, global)).await,
+            Some(Command::Diff(args)) => headless(&global, cmd::run_diff(args, global.clone())).await,
+            Some(Command::Apply(args)) => headless(&global, cmd::run_apply(args, global.clone())).await,
+            Some(Command::Undo(args)) => headless(&global, cmd::run_undo(args, global.clone())).await,
+            // The journal works offline: no connection check.
+            Some(Command::Journal(args)) => {
+                init_stderr_logging();
+                cmd::run_journal(args, global).await
+            }
+            Some(Command::Export(args)) => headless(&global, cmd::run_export(args, global.clone())).await,
             None => run_ui(global).await.map(|()| 0),
         }
     });
@@ -44,10 +49,20 @@ fn main() -> ExitCode {
     }
 }
 
-/// Headless commands log warnings to stderr.
-async fn headless(f: impl std::future::Future<Output = anyhow::Result<u8>>) -> anyhow::Result<u8> {
+/// Headless commands that reach the cluster log warnings to stderr, and check the connection
+/// before anything else.
+async fn headless(global: &GlobalArgs, f: impl std::future::Future<Output = anyhow::Result<u8>>) -> anyhow::Result<u8> {
     init_stderr_logging();
+    preflight(global).await?;
     f.await
+}
+
+/// Reads the kubeconfig and asks the API server for discovery, so a connection that cannot
+/// work (refused, DNS, x509, 401, 403) is named at once instead of after a sync timeout.
+async fn preflight(global: &GlobalArgs) -> anyhow::Result<meshdeck::cluster::client::Connected> {
+    let c = meshdeck::cluster::client::open(&global.connect_options()).await?;
+    meshdeck::cluster::client::check(&c.client, &c.conn).await?;
+    Ok(c)
 }
 
 fn init_stderr_logging() {
@@ -109,6 +124,7 @@ async fn run_demo(args: DemoArgs, global: GlobalArgs) -> anyhow::Result<()> {
         namespace: global.namespace,
         read_only: global.read_only,
         plan_file: Some(meshdeck::plan::DEFAULT_PLAN_FILE.into()),
+        request_timeout: global.request_timeout.0,
     };
     let result = meshdeck::ui::run::run(ui).await;
     drop(handle);
@@ -122,19 +138,21 @@ async fn run_ui(global: GlobalArgs) -> anyhow::Result<()> {
         namespace: global.namespace,
         read_only: global.read_only,
         plan_file: Some(meshdeck::plan::DEFAULT_PLAN_FILE.into()),
+        request_timeout: global.request_timeout.0,
     };
     meshdeck::ui::run::run(ui).await
 }
 
 async fn run_inventory(args: InventoryArgs, global: GlobalArgs) -> anyhow::Result<()> {
     init_stderr_logging();
-    let (client, conn) =
-        meshdeck::cluster::client::connect(global.kubeconfig.as_deref(), global.context.as_deref()).await?;
-    let live = meshdeck::cluster::live::Live::start(client, conn.context.clone());
-    let derived = live
-        .synced(std::time::Duration::from_secs(args.timeout))
-        .await
-        .map_err(|e| anyhow::anyhow!("{e} (context {}, {})", conn.context, conn.server))?;
+    let meshdeck::cluster::client::Connected { client, conn, .. } = preflight(&global).await?;
+    let live = meshdeck::cluster::live::Live::start_for(client, &conn);
+    let derived = live.synced(std::time::Duration::from_secs(args.timeout)).await.map_err(|e| {
+        match live.summary().cause.filter(|c| c.is_connection()) {
+            Some(cause) => anyhow::Error::new(meshdeck::cluster::client::ConnectError::new(&conn, cause)),
+            None => anyhow::anyhow!("{e} (context {}, {})", conn.context, conn.server),
+        }
+    })?;
     let summary = live.summary();
     for kind in &summary.forbidden {
         eprintln!("meshdeck: warning: not allowed to list {kind}; the inventory is partial");

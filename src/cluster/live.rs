@@ -3,8 +3,10 @@
 //! bursts of events into one derivation. Consumers get the newest view over a watch channel:
 //! the latest wins and nothing backs up.
 
+use super::cause::Cause;
+use super::client::Connection;
 use super::page::{self, ListMeta};
-use super::watch::{ApiKind, KindStatus, Sink, SyncState, describe, key_of, run_into};
+use super::watch::{ApiKind, KindStatus, Sink, SyncState, Trouble, describe, key_of, run_into};
 use crate::mesh::{Hidden, MeshView, Object, Snapshot, derive};
 use serde_json::value::RawValue;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -197,11 +199,15 @@ pub struct SyncSummary {
     pub stale: bool,
     pub all_synced: bool,
     pub forbidden: Vec<String>,
+    /// Why the watches are reconnecting, while they are.
+    pub cause: Option<Cause>,
 }
 
 pub struct Live {
     client: kube::Client,
     context: String,
+    /// The API server's URL, for the sync summary; empty when not known.
+    server: String,
     shared: Shared,
     statuses: Vec<Arc<KindStatus>>,
     tasks: Vec<JoinHandle<()>>,
@@ -224,6 +230,15 @@ const COALESCE: Duration = Duration::from_millis(30);
 impl Live {
     /// Starts every watch and the derivation task on the current runtime.
     pub fn start(client: kube::Client, context: String) -> Live {
+        Live::start_on(client, context, String::new())
+    }
+
+    /// As [`Live::start`], naming the connection's server in the summary and the log.
+    pub fn start_for(client: kube::Client, conn: &Connection) -> Live {
+        Live::start_on(client, conn.context.clone(), conn.server.clone())
+    }
+
+    fn start_on(client: kube::Client, context: String, server: String) -> Live {
         let (changed_tx, changed_rx) = watch::channel(0u64);
         let empty = Arc::new(Derived {
             view: Arc::new(MeshView { context: context.clone(), ..MeshView::default() }),
@@ -233,6 +248,7 @@ impl Live {
         let mut live = Live {
             client,
             context,
+            server,
             shared: Shared::default(),
             statuses: Vec::new(),
             tasks: Vec::new(),
@@ -252,8 +268,10 @@ impl Live {
     }
 
     fn spawn_watches(&mut self, changed: watch::Sender<u64>) {
+        let label = if self.server.is_empty() { format!("context {}", self.context) } else { self.server.clone() };
+        let trouble = Trouble::new(label);
         for (api, kind) in KINDS {
-            let status = KindStatus::new(*api);
+            let status = KindStatus::with_trouble(*api, trouble.clone());
             let sink = Arc::new(MeshSink { shared: self.shared.clone(), kind, api: *api, staging: Default::default() });
             self.statuses.push(status.clone());
             self.tasks.push(tokio::spawn(run_into(self.client.clone(), status, sink, None, changed.clone())));
@@ -262,8 +280,7 @@ impl Live {
 
     /// Drops every watch and lists everything again.
     pub fn restart(&mut self) {
-        let context = self.context.clone();
-        let fresh = Live::start(self.client.clone(), context);
+        let fresh = Live::start_on(self.client.clone(), self.context.clone(), self.server.clone());
         *self = fresh;
     }
 
@@ -286,11 +303,12 @@ impl Live {
     }
 
     pub fn summary(&self) -> SyncSummary {
-        summarize(&self.statuses, SystemTime::now())
+        summarize(&self.statuses, SystemTime::now(), &self.server)
     }
 
     /// Waits until every kind has listed (or is forbidden) and a view derived after that is
-    /// available. For headless commands.
+    /// available. For headless commands: a broken connection (refused, DNS, TLS, 401, timeout)
+    /// ends the wait at once with its cause.
     pub async fn synced(&self, deadline: Duration) -> Result<Arc<Derived>, String> {
         let end = tokio::time::Instant::now() + deadline;
         let mut rx = self.derived.clone();
@@ -312,6 +330,9 @@ impl Live {
                     }
                 }
             }
+            if let Some(cause) = s.cause.as_ref().filter(|c| c.is_connection()) {
+                return Err(format!("cannot sync the watches: {cause}"));
+            }
             if tokio::time::Instant::now() >= end {
                 return Err(format!("timed out waiting for the watches to sync: {}", s.text));
             }
@@ -320,11 +341,13 @@ impl Live {
     }
 }
 
-fn summarize(statuses: &[Arc<KindStatus>], now: SystemTime) -> SyncSummary {
+fn summarize(statuses: &[Arc<KindStatus>], now: SystemTime, server: &str) -> SyncSummary {
     let mut listing = 0usize;
     let mut loading = 0usize;
     let mut forbidden = Vec::new();
     let mut down_since: Option<SystemTime> = None;
+    // The first connection cause wins over other failures: it is the one to fix.
+    let cause = statuses.iter().filter_map(|s| s.cause()).min_by_key(|c| !c.is_connection());
     for s in statuses {
         match s.state() {
             SyncState::Listing { loaded } => {
@@ -338,7 +361,11 @@ fn summarize(statuses: &[Arc<KindStatus>], now: SystemTime) -> SyncSummary {
     }
     let text = if let Some(since) = down_since {
         let secs = now.duration_since(since).map(|d| d.as_secs()).unwrap_or(0);
-        format!("stale {} · reconnecting", human(secs))
+        match (&cause, server) {
+            (Some(c), "") => format!("stale {} · reconnecting: {c}", human(secs)),
+            (Some(c), server) => format!("stale {} · reconnecting: {c} ({server})", human(secs)),
+            (None, _) => format!("stale {} · reconnecting", human(secs)),
+        }
     } else if listing > 0 {
         format!("syncing {listing} kinds · {loading} objects")
     } else if !forbidden.is_empty() {
@@ -346,7 +373,13 @@ fn summarize(statuses: &[Arc<KindStatus>], now: SystemTime) -> SyncSummary {
     } else {
         "synced".into()
     };
-    SyncSummary { text, stale: down_since.is_some(), all_synced: listing == 0 && down_since.is_none(), forbidden }
+    SyncSummary {
+        text,
+        stale: down_since.is_some(),
+        all_synced: listing == 0 && down_since.is_none(),
+        forbidden,
+        cause,
+    }
 }
 
 fn human(secs: u64) -> String {
@@ -424,13 +457,18 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1000);
         let a = KindStatus::new(KINDS[0].0);
         let b = KindStatus::new(KINDS[1].0);
-        assert_eq!(summarize(&[a.clone(), b.clone()], now).text, "syncing 2 kinds · 0 objects");
+        assert_eq!(summarize(&[a.clone(), b.clone()], now, "").text, "syncing 2 kinds · 0 objects");
         a.set_state_for_tests(SyncState::Synced);
         b.set_state_for_tests(SyncState::Forbidden { message: "no".into() });
-        let s = summarize(&[a.clone(), b.clone()], now);
+        let s = summarize(&[a.clone(), b.clone()], now, "");
         assert_eq!((s.text.as_str(), s.all_synced), ("synced · forbidden: pods", true));
         b.set_state_for_tests(SyncState::Reconnecting { since: now - Duration::from_secs(75), error: "eof".into() });
-        let s = summarize(&[a, b], now);
+        let s = summarize(&[a.clone(), b.clone()], now, "");
         assert_eq!((s.text.as_str(), s.stale, s.all_synced), ("stale 75s · reconnecting", true, false));
+        // The cause of a failing watch is named, with the server when it is known.
+        b.set_down_for_tests(Cause::Refused);
+        let s = summarize(&[a, b], now, "https://10.0.0.1:6443");
+        assert!(s.text.ends_with("reconnecting: connection refused (https://10.0.0.1:6443)"), "{}", s.text);
+        assert_eq!(s.cause, Some(Cause::Refused));
     }
 }

@@ -1,10 +1,14 @@
 //! One list-and-watch loop per kind, keeping slim decoded objects in a reflector: paged
 //! initial list, watch from the list's version with bookmarks, re-list on 410, reconnect with
 //! backoff, and a sync state the status bar can show. Malformed objects are skipped with a
-//! warning naming them; a forbidden kind degrades to an empty, flagged reflector.
+//! warning naming them; a forbidden kind degrades to an empty, flagged reflector. A failure
+//! is classified (`cause.rs`) and logged once when it starts and once when it changes, however
+//! many kinds and retries see it.
 
 mod list;
+mod trouble;
 
+use super::cause::Cause;
 use super::page::ListMeta;
 use futures::TryStreamExt;
 use kube::api::{WatchEvent, WatchParams};
@@ -16,6 +20,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
+pub use trouble::Trouble;
 
 /// Where an API kind lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,19 +99,35 @@ pub struct KindStatus {
     pub kind: ApiKind,
     state: RwLock<SyncState>,
     warnings: RwLock<Vec<String>>,
+    /// Why the watch is down, while it is.
+    cause: RwLock<Option<Cause>>,
+    trouble: Arc<Trouble>,
 }
 
 impl KindStatus {
     pub fn new(kind: ApiKind) -> Arc<Self> {
+        KindStatus::with_trouble(kind, Trouble::new(kind.display()))
+    }
+
+    /// A status whose connection problems are logged with those of the other kinds sharing
+    /// `trouble`.
+    pub fn with_trouble(kind: ApiKind, trouble: Arc<Trouble>) -> Arc<Self> {
         Arc::new(KindStatus {
             kind,
             state: RwLock::new(SyncState::Listing { loaded: 0 }),
             warnings: RwLock::new(Vec::new()),
+            cause: RwLock::new(None),
+            trouble,
         })
     }
 
     pub fn state(&self) -> SyncState {
         self.state.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Why the watch is reconnecting; `None` while it is not.
+    pub fn cause(&self) -> Option<Cause> {
+        self.cause.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Objects that could not be decoded, named; the newest 20.
@@ -115,12 +136,33 @@ impl KindStatus {
     }
 
     fn set_state(&self, s: SyncState) {
+        // Any answer from the server, even a refusal of this kind, means it is reachable.
+        if !matches!(s, SyncState::Reconnecting { .. }) {
+            *self.cause.write().unwrap_or_else(|e| e.into_inner()) = None;
+            self.trouble.clear();
+        }
         *self.state.write().unwrap_or_else(|e| e.into_inner()) = s;
+    }
+
+    /// The watch failed for `cause`: reconnecting since the first failure in a row.
+    fn set_down(&self, cause: Cause) {
+        self.trouble.report(&cause);
+        let since = match self.state() {
+            SyncState::Reconnecting { since, .. } => since,
+            _ => SystemTime::now(),
+        };
+        self.set_state(SyncState::Reconnecting { since, error: cause.to_string() });
+        *self.cause.write().unwrap_or_else(|e| e.into_inner()) = Some(cause);
     }
 
     #[doc(hidden)]
     pub fn set_state_for_tests(&self, s: SyncState) {
         self.set_state(s);
+    }
+
+    #[doc(hidden)]
+    pub fn set_down_for_tests(&self, cause: Cause) {
+        self.set_down(cause);
     }
 
     fn warn(&self, w: String) {
@@ -312,13 +354,7 @@ pub async fn run_into(
 fn degrade(refl: &KindStatus, e: &kube::Error) {
     match e {
         kube::Error::Api(s) if s.code == 403 => refl.set_state(SyncState::Forbidden { message: s.message.clone() }),
-        other => {
-            let since = match refl.state() {
-                SyncState::Reconnecting { since, .. } => since,
-                _ => SystemTime::now(),
-            };
-            refl.set_state(SyncState::Reconnecting { since, error: other.to_string() });
-        }
+        other => refl.set_down(Cause::of(other)),
     }
 }
 

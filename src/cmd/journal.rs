@@ -8,10 +8,12 @@ pub async fn run_journal(args: JournalArgs, global: GlobalArgs) -> anyhow::Resul
     let journal = crate::apply::Journal::open(crate::apply::journal::default_dir()?)?;
     let mut entries = journal.list()?;
     let mut scope = "every cluster".to_string();
-    if !args.all {
-        let engine = super::engine(&global).await.map_err(|e| {
-            anyhow::anyhow!("{e:#}\n(the journal lists the current context's cluster; --all lists every cluster's)")
-        })?;
+    let engine = if args.all { None } else { Some(super::engine(&global).await) };
+    if let Some(Err(e)) = &engine {
+        // Without a usable context there is no current cluster to filter by.
+        eprintln!("meshdeck: {e:#}\nmeshdeck: no current cluster to filter by: listing every cluster's entries");
+    }
+    if let Some(Ok(engine)) = engine {
         let server = engine.connection().server.clone();
         // The journal works offline: without an answer, the server address decides.
         let uid = tokio::time::timeout(Duration::from_secs(5), engine.cluster_uid()).await.ok().flatten();

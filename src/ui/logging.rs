@@ -1,6 +1,9 @@
 //! Logging while the UI owns the terminal: tracing goes to `<cache>/meshdeck.log` through a
 //! non-blocking writer, never to stdout or stderr, which would tear the screen. The filter comes
-//! from MESHDECK_LOG (or RUST_LOG), default "info".
+//! from MESHDECK_LOG (or RUST_LOG), default "info" without kube-rs's per-request lines: one
+//! per failed attempt (hundreds while a server is down), one per watch cut short, and response
+//! bodies it could not decode (which may be a Secret's). The watches log each connection
+//! problem once instead.
 
 use std::fs::OpenOptions;
 use std::io;
@@ -10,7 +13,7 @@ use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
 pub const LOG_FILE: &str = "meshdeck.log";
-const DEFAULT_FILTER: &str = "info";
+const DEFAULT_FILTER: &str = "info,kube_client::client=error,kube_client::client::builder=off";
 
 /// The filter directives to use: MESHDECK_LOG wins over RUST_LOG; empty values count as unset.
 pub fn filter_directives(meshdeck_log: Option<&str>, rust_log: Option<&str>) -> String {
@@ -67,7 +70,7 @@ mod tests {
             (Some("debug"), Some("warn"), "debug"),
             (None, Some("warn"), "warn"),
             (Some("  "), Some("warn"), "warn"),
-            (None, None, "info"),
+            (None, None, DEFAULT_FILTER),
         ];
         for (m, r, want) in cases {
             assert_eq!(filter_directives(m, r), want, "{m:?} {r:?}");

@@ -2,9 +2,11 @@
 //! while data is stale) a one-second clock; drains everything ready, updates the app state,
 //! and draws once, only when something visible changed. It never waits on the network: the
 //! watchers and the derivation run on their own tasks, and the plan's previews and applies run
-//! as spawned tasks (`tasks.rs`) whose results come back on a channel.
+//! as spawned tasks (`tasks.rs`) whose results come back on a channel. While the connection
+//! is broken (refused, x509, 401 …) it re-reads the kubeconfig every few seconds and, when
+//! the files changed, connects again with what they now say.
 
-use crate::cluster::client::{Connection, connect_with, contexts};
+use crate::cluster::client::{ConnectOptions, Connection, contexts};
 use crate::cluster::live::{Derived, Live};
 use crate::config::{self, Env, Paths};
 use crate::mesh::MeshView;
@@ -21,7 +23,7 @@ use futures::StreamExt;
 use ratatui::layout::Rect;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub struct RunArgs {
     pub kubeconfig: Option<PathBuf>,
@@ -32,19 +34,54 @@ pub struct RunArgs {
     /// Where the staged plan is kept (`meshdeck-plan.yaml` in the current directory, shared
     /// with the headless commands); `None` keeps it in memory only.
     pub plan_file: Option<PathBuf>,
+    /// `--request-timeout`.
+    pub request_timeout: Option<Duration>,
 }
 
 struct Session {
     live: Live,
     conn: Connection,
     backend: Arc<dyn PlanBackend>,
+    /// Of the kubeconfig this session was built from.
+    fingerprint: u64,
 }
 
 async fn open(args: &RunArgs, context: Option<&str>) -> anyhow::Result<Session> {
-    let (client, conn) = connect_with(args.kubeconfig.as_deref(), context, args.read_only).await?;
-    let live = Live::start(client.clone(), conn.context.clone());
-    let backend = make_backend(&client, &conn, live.snapshot());
-    Ok(Session { live, conn, backend })
+    let opts = ConnectOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        context: context.map(str::to_string),
+        read_only: args.read_only,
+        request_timeout: args.request_timeout,
+    };
+    let c = crate::cluster::client::open(&opts).await?;
+    let live = Live::start_for(c.client.clone(), &c.conn);
+    let backend = make_backend(&c.client, &c.conn, live.snapshot());
+    Ok(Session { live, conn: c.conn, backend, fingerprint: c.fingerprint })
+}
+
+/// How often a broken connection looks at the kubeconfig for new credentials.
+const RECHECK: Duration = Duration::from_secs(2);
+
+/// When the kubeconfig was last looked at, and the content last tried, so a file that does
+/// not work is reported once, not every few seconds.
+struct Recheck {
+    last: Instant,
+    tried: Option<u64>,
+}
+
+/// A new session when the connection is broken and the kubeconfig's content changed since the
+/// session was built; `None` when there is nothing new to try.
+async fn renew(args: &RunArgs, session: &Session, recheck: &mut Recheck) -> Option<anyhow::Result<Session>> {
+    if !session.live.summary().cause.is_some_and(|c| c.is_connection()) || recheck.last.elapsed() < RECHECK {
+        return None;
+    }
+    recheck.last = Instant::now();
+    let now = crate::cluster::kubeconfig::fingerprint(args.kubeconfig.as_deref())?;
+    if now == session.fingerprint || recheck.tried == Some(now) {
+        return None;
+    }
+    recheck.tried = Some(now);
+    Some(open(args, Some(&session.conn.context)).await)
 }
 
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
@@ -95,6 +132,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let mut derived = session.live.subscribe();
     let mut dirty = true;
     let mut size = Rect::default();
+    let mut recheck = Recheck { last: Instant::now(), tried: None };
     loop {
         if dirty {
             let snap = session.live.snapshot();
@@ -141,6 +179,18 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             }
             _ = signals.recv() => break,
             _ = tokio::time::sleep(Duration::from_secs(1)), if stale => {
+                match renew(&args, &session, &mut recheck).await {
+                    Some(Ok(s)) => {
+                        session = s;
+                        derived = session.live.subscribe();
+                        app.notice(format!(
+                            "the kubeconfig changed: connecting to {} again (context {})",
+                            session.conn.server, session.conn.context
+                        ));
+                    }
+                    Some(Err(err)) => app.notice(format!("the kubeconfig changed but cannot be used: {err:#}")),
+                    None => {}
+                }
                 set_sync(&mut app, &session);
                 dirty = true;
             }
@@ -193,10 +243,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
 
 fn set_sync(app: &mut App, session: &Session) {
     let s = session.live.summary();
+    // The bar names the server already.
+    let suffix = format!(" ({})", session.conn.server);
+    let text = s.text.strip_suffix(&suffix).map(str::to_string).unwrap_or(s.text);
     app.sync = SyncInfo {
         context: session.conn.context.clone(),
         server: session.conn.server.clone(),
-        text: s.text,
+        text,
         stale: s.stale,
         forbidden: s.forbidden,
     };

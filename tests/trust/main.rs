@@ -1,8 +1,11 @@
-//! The trust suite: what keeps meshdeck's changes safe and its answers honest when the
-//! cluster is shared, flaky, strict or partly hidden. One test binary, one module per concern.
+//! Trust: what meshdeck must never do (lose or invent writes, leak credentials, guess what it
+//! cannot see) and what it must always do (name a broken connection, keep changes safe when
+//! the cluster is shared, flaky or strict), against the simulated cluster and the real binary.
+//! One test binary, one module per concern.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod apply_headless;
 mod apply_safety;
+mod connection;

@@ -13,7 +13,7 @@ use ratatui::widgets::Widget;
 pub struct StatusBar<'a> {
     pub context: &'a str,
     pub server: &'a str,
-    /// "synced", "syncing 43,500 pods", "stale 2m · reconnecting".
+    /// "synced", "syncing 43,500 pods", "stale 2m · reconnecting: connection refused".
     pub sync: &'a str,
     /// Draws `sync` in the theme's `stale` style.
     pub stale: bool,
@@ -123,6 +123,12 @@ mod tests {
             (bar("synced", false, "", 0, 12), 30, " sim-admin · synced  12 staged"),
             (bar("synced", false, "", 0, 0), 12, " synced"),
             (bar("reconnecting since 10:42:07", true, "", 0, 0), 12, " reconnect…"),
+            // Why it is reconnecting outranks the server and the context.
+            (
+                bar("stale 5s · reconnecting: 401 Unauthorized: the credentials were not accepted", true, "", 0, 2),
+                90,
+                " stale 5s · reconnecting: 401 Unauthorized: the credentials were not accepted     2 staged",
+            ),
         ];
         for (b, width, want) in cases {
             let (_, got) = draw(&b, width);
