@@ -38,7 +38,8 @@ async fn syncs_follows_changes_relists_and_skips_malformed_objects() {
     let k = kinds::by_group_plural("", "configmaps").unwrap();
     let mk = |name: &str, data: serde_json::Value| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "default"}, "data": data});
     h.cluster.create(k, "default", mk("a", json!({"x": "1"})), WriteOpts::by("test")).unwrap();
-    h.cluster.create(k, "default", mk("bad", json!(5)), WriteOpts::by("test")).unwrap();
+    // A real API server refuses this; it is planted to test how the client copes.
+    h.cluster.create(k, "default", mk("bad", json!(5)), WriteOpts::by("test").skip_validation()).unwrap();
 
     let refl = Reflector::<SlimCm>::new(CMS);
     let (tx, mut rx) = tokio::sync::watch::channel(0u64);
@@ -83,7 +84,8 @@ async fn a_malformed_object_in_a_page_skips_only_itself() {
                "spec": {"selector": selector, "ports": [{"port": 80}]}})
     };
     for (name, sel) in [("a", json!({"app": "a"})), ("bad", json!(5)), ("c", json!({"app": "c"}))] {
-        h.cluster.create(k, "default", svc(name, sel), WriteOpts::by("test")).unwrap();
+        let opts = if name == "bad" { WriteOpts::by("test").skip_validation() } else { WriteOpts::by("test") };
+        h.cluster.create(k, "default", svc(name, sel), opts).unwrap();
     }
     let live = meshdeck::cluster::live::Live::start(client(&h, "sim-admin").await, "sim-admin".into());
     live.synced(DEADLINE).await.unwrap();
@@ -112,7 +114,8 @@ async fn a_list_of_several_pages_keeps_every_object_once() {
         let labels = if i == 700 { json!({"app": 5}) } else { json!({"app": "load", "i": i.to_string()}) };
         let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "load", "labels": labels},
                          "spec": {"containers": [{"name": "c", "image": "busybox"}]}});
-        h.cluster.create(pods, "load", pod, WriteOpts::by("test")).unwrap();
+        let opts = if i == 700 { WriteOpts::by("test").skip_validation() } else { WriteOpts::by("test") };
+        h.cluster.create(pods, "load", pod, opts).unwrap();
     }
     let live = meshdeck::cluster::live::Live::start(client(&h, "sim-admin").await, "sim-admin".into());
     live.synced(DEADLINE).await.unwrap();

@@ -17,6 +17,9 @@ use std::sync::Arc;
 pub(crate) fn op_error(kind: &Kind, name: Option<&str>, e: &OpError) -> Response {
     let (code, reason) = e.code_reason();
     let msg = e.message(kind);
+    if let OpError::Refused(r) = e {
+        return status::json_response(code, &status::status_body(code, reason, &msg, r.details.clone()));
+    }
     let mut details = json!({"kind": kind.plural, "group": kind.group});
     if let Some(n) = name {
         details["name"] = json!(n);
@@ -107,7 +110,7 @@ pub(crate) async fn handle(
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/json");
     let dry_run = query.get("dryRun") == Some("All");
     let manager = query.get("fieldManager").map(str::to_string).unwrap_or_else(|| super::user_agent_manager(headers));
-    let opts = WriteOpts { manager: &manager, dry_run };
+    let opts = WriteOpts { dry_run, ..WriteOpts::by(&manager) };
     let cluster = &st.cluster;
     let kind = t.kind;
     let ns = t.namespace.clone().unwrap_or_default();
