@@ -95,7 +95,9 @@ pub(crate) async fn handle(
     let watch = query.flag("watch");
     let verb = super::method_verb(method, t.name.is_some(), watch);
     if t.kind.virtual_only {
-        return if verb == "create" {
+        return if verb == "create" && t.kind.plural == "selfsubjectreviews" {
+            self_subject_review(user)
+        } else if verb == "create" {
             self_subject_access_review(user, body)
         } else {
             status::error(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
@@ -360,6 +362,19 @@ fn check_preconditions(
         }
     }
     None
+}
+
+/// Answers "who am I?" for the calling user, as `kubectl auth whoami` asks it.
+fn self_subject_review(user: &User) -> Response {
+    status::json_response(
+        201,
+        &json!({
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "SelfSubjectReview",
+            "metadata": {"creationTimestamp": null},
+            "status": {"userInfo": {"username": user.name, "groups": ["system:authenticated"]}},
+        }),
+    )
 }
 
 /// Answers "may I?" for the calling user, as the RBAC authorizer would for our two roles.
