@@ -318,6 +318,19 @@ impl Cluster {
         if let Some(r) = validate::name_refusal(kind, &name) {
             return Err(self.refuse(kind, &obj, opts.manager, Box::new(r)));
         }
+        // etcd refuses to create an object that carries a version (a plain error, so a 500
+        // with no reason); a dry run never reaches etcd and passes, and server-side apply's
+        // create keeps no version to refuse.
+        let versioned = meta(&obj, "resourceVersion").and_then(|r| r.parse::<u64>().ok()).is_some_and(|r| r != 0);
+        if typed && opts.validate && !opts.dry_run && versioned {
+            let r = Refusal {
+                code: 500,
+                reason: String::new(),
+                message: "resourceVersion should not be set on objects to be created".into(),
+                details: None,
+            };
+            return Err(self.refuse(kind, &obj, opts.manager, Box::new(r)));
+        }
         let now = self.now_str();
         {
             let m = obj["metadata"].as_object_mut().expect("metadata object");

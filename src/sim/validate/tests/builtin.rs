@@ -366,4 +366,12 @@ fn resource_version_preconditions() {
         &[("apply creating with a resourceVersion", Op::Apply("fresh", with_rv("fresh", rv, 1)), Want::Accepted)],
     );
     assert_ne!(c.get(k, "rng", "fresh").unwrap()["metadata"]["resourceVersion"], json!(rv.to_string()));
+    // A POST that carries one fails in etcd, after a dry run of it passed.
+    let mut post = with_rv("posted", rv, 1);
+    post["metadata"]["resourceVersion"] = json!("7");
+    assert_eq!(run(&c, k, &Op::Create(post.clone()), true), None);
+    assert_eq!(
+        run(&c, k, &Op::Create(post), false),
+        Some((500, String::new(), "resourceVersion should not be set on objects to be created".into()))
+    );
 }
