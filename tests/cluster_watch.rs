@@ -1,12 +1,13 @@
 //! meshdeck's own list/watch loop against the simulated cluster: initial sync, live changes,
-//! re-list after 410, and a malformed object skipped with a warning that names it.
+//! re-list after a 410 met while behind, and a malformed object skipped with a warning that
+//! names it.
 
 mod common;
 
 use common::{DEADLINE, client, sim, wait_for};
 use meshdeck::cluster::watch::{ApiKind, Keyed, Reflector, SyncState, run};
 use meshdeck::sim::kinds;
-use meshdeck::sim::ops::WriteOpts;
+use meshdeck::sim::ops::{PatchHow, WriteOpts};
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -38,7 +39,8 @@ async fn syncs_follows_changes_relists_and_skips_malformed_objects() {
     let k = kinds::by_group_plural("", "configmaps").unwrap();
     let mk = |name: &str, data: serde_json::Value| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "default"}, "data": data});
     h.cluster.create(k, "default", mk("a", json!({"x": "1"})), WriteOpts::by("test")).unwrap();
-    h.cluster.create(k, "default", mk("bad", json!(5)), WriteOpts::by("test")).unwrap();
+    // A real API server refuses this; it is planted to test how the client copes.
+    h.cluster.create(k, "default", mk("bad", json!(5)), WriteOpts::by("test").skip_validation()).unwrap();
 
     let refl = Reflector::<SlimCm>::new(CMS);
     let (tx, mut rx) = tokio::sync::watch::channel(0u64);
@@ -72,6 +74,55 @@ async fn syncs_follows_changes_relists_and_skips_malformed_objects() {
     task.abort();
 }
 
+/// A 410 met while the client is behind: its watch is cut, objects change and the history it
+/// would resume from is compacted away before it is back. Resuming cannot work; only a new list
+/// brings it up to date, and everything it missed must then be there.
+#[tokio::test]
+async fn gone_while_behind_relists_and_sees_what_it_missed() {
+    let h = sim(&[], 1.0).await;
+    let k = kinds::by_group_plural("", "configmaps").unwrap();
+    let mk = |name: &str, v: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "default"}, "data": {"v": v}});
+    for n in ["a", "b"] {
+        h.cluster.create(k, "default", mk(n, "1"), WriteOpts::by("test")).unwrap();
+    }
+    let refl = Reflector::<SlimCm>::new(CMS);
+    let (tx, _rx) = tokio::sync::watch::channel(0u64);
+    let task = tokio::spawn(run(client(&h, "sim-admin").await, refl.clone(), None, tx));
+    wait_for("initial sync", DEADLINE, || async {
+        (refl.state() == SyncState::Synced && refl.len() == 2).then_some(())
+    })
+    .await;
+    let lists =
+        || h.log.entries().iter().filter(|e| e.path == "/api/v1/configmaps" && !e.query.contains("watch=true")).count();
+    let lists_before = lists();
+
+    let outage = h.watch_outage();
+    h.cluster.create(k, "default", mk("c", "1"), WriteOpts::by("test")).unwrap();
+    h.cluster
+        .patch(k, "default", "a", &json!({"data": {"v": "2"}}), PatchHow::Merge, WriteOpts::by("test"), false)
+        .unwrap();
+    h.cluster.delete(k, "default", "b", WriteOpts::by("test")).unwrap();
+    h.compact();
+    drop(outage);
+
+    let seen = |refl: &Reflector<SlimCm>| {
+        let mut v: Vec<(String, String)> = refl
+            .snapshot()
+            .iter()
+            .map(|c| (c.metadata.name.clone(), c.data.get("v").cloned().unwrap_or_default()))
+            .collect();
+        v.sort();
+        v
+    };
+    let want = vec![("a".to_string(), "2".to_string()), ("c".to_string(), "1".to_string())];
+    wait_for("the changes made while the client was cut off", DEADLINE, || async {
+        (seen(&refl) == want).then_some(())
+    })
+    .await;
+    assert_eq!(lists(), lists_before + 1, "exactly one new list, after the 410");
+    task.abort();
+}
+
 /// The live snapshot decodes whole pages in one pass; a page with a malformed object falls
 /// back to reading item by item, so only that object is skipped and the warning names it.
 #[tokio::test]
@@ -83,7 +134,8 @@ async fn a_malformed_object_in_a_page_skips_only_itself() {
                "spec": {"selector": selector, "ports": [{"port": 80}]}})
     };
     for (name, sel) in [("a", json!({"app": "a"})), ("bad", json!(5)), ("c", json!({"app": "c"}))] {
-        h.cluster.create(k, "default", svc(name, sel), WriteOpts::by("test")).unwrap();
+        let opts = if name == "bad" { WriteOpts::by("test").skip_validation() } else { WriteOpts::by("test") };
+        h.cluster.create(k, "default", svc(name, sel), opts).unwrap();
     }
     let live = meshdeck::cluster::live::Live::start(client(&h, "sim-admin").await, "sim-admin".into());
     live.synced(DEADLINE).await.unwrap();
@@ -112,7 +164,8 @@ async fn a_list_of_several_pages_keeps_every_object_once() {
         let labels = if i == 700 { json!({"app": 5}) } else { json!({"app": "load", "i": i.to_string()}) };
         let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "load", "labels": labels},
                          "spec": {"containers": [{"name": "c", "image": "busybox"}]}});
-        h.cluster.create(pods, "load", pod, WriteOpts::by("test")).unwrap();
+        let opts = if i == 700 { WriteOpts::by("test").skip_validation() } else { WriteOpts::by("test") };
+        h.cluster.create(pods, "load", pod, opts).unwrap();
     }
     let live = meshdeck::cluster::live::Live::start(client(&h, "sim-admin").await, "sim-admin".into());
     live.synced(DEADLINE).await.unwrap();

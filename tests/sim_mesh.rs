@@ -94,6 +94,14 @@ async fn restart_in_an_injected_namespace_ends_with_every_pod_on_the_new_templat
             p.spec.as_ref().unwrap().containers.iter().map(|c| c.image.clone().unwrap()).collect();
         assert_eq!(images, vec!["registry.example/cart:2.1", "docker.io/istio/proxyv2:1.24.3"], "{name}");
     }
+    no_refusals(&h);
+}
+
+/// Validation refused nothing the scenario, the controllers or the test wrote: the simulated
+/// cluster's own writes are all ones a real API server accepts.
+fn no_refusals(h: &meshdeck::sim::run::SimHandle) {
+    let refused = h.cluster.refusals();
+    assert!(refused.is_empty(), "{refused:#?}");
 }
 
 #[tokio::test]
@@ -207,4 +215,5 @@ async fn workload_certificates_expire_without_istiod_and_renew_when_it_returns()
         (s != expired.0 && exp > SystemTime::now()).then_some(())
     })
     .await;
+    no_refusals(&h);
 }

@@ -13,7 +13,7 @@ pub struct Kind {
     pub kind: &'static str,
     pub namespaced: bool,
     pub short_names: &'static [&'static str],
-    /// Only SelfSubjectAccessReview is create-only and never stored.
+    /// The reviews (SelfSubjectAccessReview, SelfSubjectReview) are create-only and never stored.
     pub virtual_only: bool,
 }
 
@@ -152,6 +152,18 @@ static DEFS: &[KindDef] = &[
             plural: "selfsubjectaccessreviews",
             singular: "selfsubjectaccessreview",
             kind: "SelfSubjectAccessReview",
+            namespaced: false,
+            short_names: &[],
+            virtual_only: true,
+        },
+    },
+    KindDef {
+        kind: Kind {
+            group: "authentication.k8s.io",
+            versions: &["v1"],
+            plural: "selfsubjectreviews",
+            singular: "selfsubjectreview",
+            kind: "SelfSubjectReview",
             namespaced: false,
             short_names: &[],
             virtual_only: true,

@@ -20,6 +20,7 @@ pub mod scale;
 pub mod scenario;
 pub mod store;
 pub mod tls;
+pub mod validate;
 
 /// A short text summary of the cluster: namespaces and object counts per kind.
 pub fn summary(cluster: &ops::Cluster) -> String {

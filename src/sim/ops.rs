@@ -1,22 +1,27 @@
 //! The simulated API server's write semantics, shared by the HTTP handlers, the controllers
 //! and the scenario loader: create-time metadata and defaults, admission (sidecar
-//! injection), optimistic concurrency, patches, server-side apply, dry-run, namespace
-//! deletion. It owns no transport: errors come back as `OpError`, which the HTTP layer turns
-//! into Status objects.
+//! injection, then validation as the API server and Istio's webhook do it), optimistic
+//! concurrency, patches, server-side apply, dry-run, namespace deletion. It owns no transport:
+//! errors come back as `OpError`, which the HTTP layer turns into Status objects.
 
 use super::clock::{Clock, rfc3339};
 use super::istiod::CertBook;
 use super::kinds::{self, Kind};
 use super::patch::{self, PatchError, PatchKind};
 use super::store::{Store, StoreError};
+use super::validate::{self, Refusal, Via};
 use serde_json::{Value, json};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+mod admission;
+pub use admission::Refused;
 
 /// The whole simulated cluster: its objects, its clock and the CA's workload certificates.
 pub struct Cluster {
     pub store: Arc<Store>,
     pub clock: Clock,
     pub certs: CertBook,
+    refusals: Mutex<Vec<Refused>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,6 +42,9 @@ pub enum OpError {
     ApplyConflicts(Vec<patch::Conflict>),
     #[error("{0}")]
     Gone(String),
+    /// Refused by validation, with the Status the API server would answer.
+    #[error("{}", .0.message)]
+    Refused(Box<Refusal>),
 }
 
 impl OpError {
@@ -50,6 +58,7 @@ impl OpError {
             OpError::Invalid(_) => (422, "Invalid"),
             OpError::Denied { code, reason, .. } => (*code, reason.as_str()),
             OpError::Gone(_) => (410, "Expired"),
+            OpError::Refused(r) => (r.code, r.reason.as_str()),
         }
     }
 
@@ -89,11 +98,20 @@ fn store_err(kind: &Kind, e: StoreError) -> OpError {
 pub struct WriteOpts<'a> {
     pub manager: &'a str,
     pub dry_run: bool,
+    /// Validate as the API server would (the default). Turned off only by
+    /// `skip_validation`, to plant a malformed object on purpose.
+    pub validate: bool,
 }
 
 impl<'a> WriteOpts<'a> {
     pub fn by(manager: &'a str) -> Self {
-        WriteOpts { manager, dry_run: false }
+        WriteOpts { manager, dry_run: false, validate: true }
+    }
+
+    /// Writes the object even if a real API server would refuse it, for tests of how clients
+    /// cope with malformed objects in a cluster. Nothing that serves requests uses this.
+    pub fn skip_validation(self) -> Self {
+        WriteOpts { validate: false, ..self }
     }
 }
 
@@ -161,7 +179,7 @@ fn spec_part(obj: &Value) -> Value {
 
 impl Cluster {
     pub fn new(clock: Clock) -> Arc<Cluster> {
-        Arc::new(Cluster { store: Store::new(200_000), clock, certs: CertBook::default() })
+        Arc::new(Cluster { store: Store::new(200_000), clock, certs: CertBook::default(), refusals: Mutex::default() })
     }
 
     pub fn now_str(&self) -> String {
@@ -197,10 +215,25 @@ impl Cluster {
         &self,
         kind: &'static Kind,
         ns: &str,
-        mut obj: Value,
+        obj: Value,
         opts: WriteOpts<'_>,
     ) -> Result<Arc<Value>, OpError> {
+        self.create_as(kind, ns, obj, opts, true)
+    }
+
+    /// `typed`: check the body's types as a POST would (server-side apply checked its own).
+    fn create_as(
+        &self,
+        kind: &'static Kind,
+        ns: &str,
+        mut obj: Value,
+        opts: WriteOpts<'_>,
+        typed: bool,
+    ) -> Result<Arc<Value>, OpError> {
         Self::check_identity(kind, &obj)?;
+        if typed {
+            self.check_typed(kind, &obj, Via::Body, opts)?;
+        }
         if !obj.get("metadata").is_some_and(Value::is_object) {
             obj["metadata"] = json!({});
         }
@@ -228,10 +261,29 @@ impl Cluster {
             Some(n) => n.to_string(),
             None => match meta(&obj, "generateName") {
                 Some(g) => format!("{g}{}", random_suffix(5)),
-                None => return Err(OpError::Invalid("name or generateName is required".into())),
+                None => {
+                    let e = validate::field::required("metadata.name", "name or generateName is required");
+                    return Err(OpError::Refused(Box::new(validate::invalid(kind, "", &[e]))));
+                }
             },
         };
-        validate_name(kind, &name)?;
+        // A name that is not one cannot be stored, whatever the options say.
+        if let Some(r) = validate::name_refusal(kind, &name) {
+            return Err(self.refuse(kind, &obj, opts.manager, Box::new(r)));
+        }
+        // etcd refuses to create an object that carries a version (a plain error, so a 500
+        // with no reason); a dry run never reaches etcd and passes, and server-side apply's
+        // create keeps no version to refuse.
+        let versioned = meta(&obj, "resourceVersion").and_then(|r| r.parse::<u64>().ok()).is_some_and(|r| r != 0);
+        if typed && opts.validate && !opts.dry_run && versioned {
+            let r = Refusal {
+                code: 500,
+                reason: String::new(),
+                message: "resourceVersion should not be set on objects to be created".into(),
+                details: None,
+            };
+            return Err(self.refuse(kind, &obj, opts.manager, Box::new(r)));
+        }
         let now = self.now_str();
         {
             let m = obj["metadata"].as_object_mut().expect("metadata object");
@@ -253,6 +305,7 @@ impl Cluster {
                 message: d.message,
             })?;
         }
+        self.check_admit(kind, &obj, None, opts)?;
         patch::track_update(kind, None, &mut obj, opts.manager, &now);
         if opts.dry_run {
             if self.store.get(kind, &ns, &name).is_some() {
@@ -274,6 +327,7 @@ impl Cluster {
         status_only: bool,
     ) -> Result<Arc<Value>, OpError> {
         Self::check_identity(kind, &obj)?;
+        self.check_typed(kind, &obj, Via::Body, opts)?;
         let ns = if kind.namespaced { meta(&obj, "namespace").unwrap_or_default().to_string() } else { String::new() };
         let name = meta(&obj, "name").unwrap_or_default().to_string();
         let live = self.get(kind, &ns, &name)?;
@@ -339,6 +393,7 @@ impl Cluster {
         {
             obj["metadata"]["managedFields"] = mf.clone();
         }
+        self.check_admit(kind, &obj, Some(live), opts)?;
         if live == &obj {
             return Ok(Arc::new(obj));
         }
@@ -384,11 +439,12 @@ impl Cluster {
                     body["metadata"]["name"] = json!(name);
                 }
                 Self::check_identity(kind, &body)?;
+                self.check_typed(kind, &body, Via::Apply, opts)?;
                 let merged =
                     patch::server_side_apply(kind, None, &body, opts.manager, force, &now).map_err(map_patch_err)?;
                 // The apply entry is already in managedFields; creation must not add an Update entry.
                 let mf = merged["metadata"].get("managedFields").cloned();
-                let created = self.create(kind, ns, merged, WriteOpts { manager: "", ..opts })?;
+                let created = self.create_as(kind, ns, merged, WriteOpts { manager: "", ..opts }, false)?;
                 let mut out = (*created).clone();
                 if let Some(mf) = mf {
                     out["metadata"]["managedFields"] = mf;
@@ -407,15 +463,19 @@ impl Cluster {
                             body["metadata"]["namespace"] = json!(ns);
                         }
                         Self::check_identity(kind, &body)?;
+                        self.check_typed(kind, &body, Via::Apply, opts)?;
                         patch::server_side_apply(kind, Some(&live), &body, opts.manager, force, &now)
                             .map_err(map_patch_err)?
                     }
-                    PatchHow::Json => patch::apply_patch(kind, &live, body, PatchKind::Json).map_err(map_patch_err)?,
-                    PatchHow::Merge => {
-                        patch::apply_patch(kind, &live, body, PatchKind::Merge).map_err(map_patch_err)?
-                    }
-                    PatchHow::Strategic => {
-                        patch::apply_patch(kind, &live, body, PatchKind::Strategic).map_err(map_patch_err)?
+                    PatchHow::Json | PatchHow::Merge | PatchHow::Strategic => {
+                        let pk = match how {
+                            PatchHow::Json => PatchKind::Json,
+                            PatchHow::Merge => PatchKind::Merge,
+                            _ => PatchKind::Strategic,
+                        };
+                        let next = patch::apply_patch(kind, &live, body, pk).map_err(map_patch_err)?;
+                        self.check_typed(kind, &next, Via::Patch, opts)?;
+                        next
                     }
                 };
                 if status_only {
@@ -494,21 +554,5 @@ impl Cluster {
                 other => return other,
             }
         }
-    }
-}
-
-fn validate_name(kind: &Kind, name: &str) -> Result<(), OpError> {
-    let ok = !name.is_empty()
-        && name.len() <= 253
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
-    if ok {
-        Ok(())
-    } else {
-        Err(OpError::Invalid(format!(
-            "{} \"{name}\" is invalid: metadata.name: Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
-            kind.kind
-        )))
     }
 }

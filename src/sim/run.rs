@@ -2,7 +2,8 @@
 //! scale generation, scenarios, and the HTTPS listener with its kubeconfig. Used by
 //! `meshdeck sim`, `meshdeck demo` and the tests.
 
-use super::api::faults::Faults;
+use super::api::faults::{FaultControl, Faults};
+use super::api::inject::ConnKill;
 use super::api::{ApiState, RequestLog, auth::Tokens};
 use super::clock::Clock;
 use super::kinds;
@@ -52,10 +53,47 @@ impl SimHandle {
         format!("https://{}", self.addr)
     }
 
+    /// The fault controller: targeted rules and the random error rate, changeable while the
+    /// cluster runs.
+    pub fn faults(&self) -> &FaultControl {
+        &self.state.faults
+    }
+
     /// Forgets the watch history and closes every open watch, as an etcd compaction followed
     /// by an API server restart would: clients resuming from an older version get 410 Gone.
     pub fn expire_watches(&self) {
         expire(&self.state);
+    }
+
+    /// Closes every open watch now, as a restarting API server would; the history stays, so a
+    /// client resuming where it was goes on.
+    pub fn close_watches(&self) {
+        self.state.watch_epoch.send_modify(|e| *e += 1);
+    }
+
+    /// Forgets the watch history up to now, as an etcd compaction does: a watch that resumes
+    /// from an older version, or is behind when the history it needs is gone, gets 410 Gone.
+    pub fn compact(&self) {
+        self.state.cluster.store.compact_all();
+    }
+
+    /// Closes every open watch and holds new ones until the returned guard is dropped: while
+    /// it lives, watching clients are disconnected and fall behind; a test changes objects and
+    /// compacts meanwhile, and on release each client meets the history it missed (or its
+    /// absence) as an API server that came back would show it.
+    pub fn watch_outage(&self) -> WatchOutage {
+        self.state.watch_hold.send_modify(|h| *h += 1);
+        self.close_watches();
+        WatchOutage(self.state.clone())
+    }
+}
+
+/// A watch outage in progress (see `SimHandle::watch_outage`); dropping it ends it.
+pub struct WatchOutage(Arc<ApiState>);
+
+impl Drop for WatchOutage {
+    fn drop(&mut self) {
+        self.0.watch_hold.send_modify(|h| *h = h.saturating_sub(1));
     }
 }
 
@@ -100,9 +138,11 @@ pub async fn start(opts: SimOptions) -> anyhow::Result<SimHandle> {
     let state = Arc::new(ApiState {
         cluster: cluster.clone(),
         tokens: tokens.clone(),
-        faults: opts.faults.clone(),
+        faults: Arc::new(FaultControl::new(&opts.faults)),
+        latency: opts.faults.latency,
         log: log.clone(),
         watch_epoch: tokio::sync::watch::channel(0).0,
+        watch_hold: tokio::sync::watch::channel(0).0,
     });
     let router = super::api::router(state.clone());
     tasks.push(tokio::spawn(async move {
@@ -112,11 +152,25 @@ pub async fn start(opts: SimOptions) -> anyhow::Result<SimHandle> {
             let router = router.clone();
             tokio::spawn(async move {
                 let Ok(stream) = acceptor.accept(tcp).await else { return };
-                let svc = hyper_util::service::TowerToHyperService::new(router);
-                let _ = hyper::server::conn::http1::Builder::new()
+                // A fault that drops the connection notifies this; the connection is then
+                // dropped with no answer, as a failing network or a dying server would leave it.
+                let kill = ConnKill(Arc::new(tokio::sync::Notify::new()));
+                let k = kill.clone();
+                let svc = tower::ServiceExt::map_request(
+                    router,
+                    move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                        req.extensions_mut().insert(k.clone());
+                        req
+                    },
+                );
+                let svc = hyper_util::service::TowerToHyperService::new(svc);
+                let conn = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), svc)
-                    .with_upgrades()
-                    .await;
+                    .with_upgrades();
+                tokio::select! {
+                    _ = conn => {}
+                    _ = kill.0.notified() => {}
+                }
             });
         }
     }));

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod discovery;
 pub mod faults;
+pub(crate) mod inject;
 mod resources;
 pub mod status;
 pub mod table;
@@ -16,10 +17,11 @@ use auth::{Tokens, User};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
-use faults::Faults;
+use faults::FaultControl;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::watch as tokio_watch;
 
 /// One request as the server saw it, for tests that check what a client sent.
@@ -60,10 +62,14 @@ impl RequestLog {
 pub struct ApiState {
     pub cluster: Arc<Cluster>,
     pub tokens: Tokens,
-    pub faults: Faults,
+    pub faults: Arc<FaultControl>,
+    /// Added before every request is served.
+    pub latency: Option<Duration>,
     pub log: Arc<RequestLog>,
     /// Bumped to close every open watch (the watch-close fault).
     pub watch_epoch: tokio_watch::Sender<u64>,
+    /// While above zero, watches wait before they start (a watch outage).
+    pub watch_hold: tokio_watch::Sender<u32>,
 }
 
 pub fn router(state: Arc<ApiState>) -> axum::Router {
@@ -116,6 +122,7 @@ fn decode(s: &str) -> String {
 }
 
 /// What a resource path names.
+#[derive(Clone)]
 pub(crate) struct Target {
     pub kind: &'static Kind,
     pub version: String,
@@ -181,24 +188,10 @@ async fn dispatch(State(st): State<Arc<ApiState>>, req: Request) -> Response {
     let Some(user) = user else {
         return status::error(401, "Unauthorized", "Unauthorized");
     };
-    if let Some(l) = st.faults.latency {
+    if let Some(l) = st.latency {
         tokio::time::sleep(l).await;
     }
-    if st.faults.should_fail(&path) {
-        let mut resp = if st.faults.error_code == 429 {
-            status::error(
-                429,
-                "TooManyRequests",
-                "the server has received too many requests and has asked us to try again later",
-            )
-        } else {
-            status::error(500, "InternalError", "Internal error occurred: injected fault")
-        };
-        if st.faults.error_code == 429 {
-            resp.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("1"));
-        }
-        return resp;
-    }
+    let kill = req.extensions().get::<inject::ConnKill>().cloned();
     let query = Query::parse(&query_str);
     match route(&path) {
         Route::Version => status::json_response(200, &discovery::version()),
@@ -214,6 +207,10 @@ async fn dispatch(State(st): State<Arc<ApiState>>, req: Request) -> Response {
             discovery::openapi_doc(&p).map_or_else(|| status::not_found_path(&path), |d| status::json_response(200, &d))
         }
         Route::Resource(t) if t.sub.as_deref() == Some("portforward") => {
+            let info = inject::request_info(&method, &t, &query, &[]);
+            if let Some(s) = st.faults.decide(Some(&info)) {
+                return inject::answer(&s, &info, &t, &user, kill.as_ref()).await;
+            }
             portforward(st, req, t, &query_str, &user).await
         }
         Route::Resource(t) => {
@@ -221,7 +218,22 @@ async fn dispatch(State(st): State<Arc<ApiState>>, req: Request) -> Response {
                 Ok(b) => b,
                 Err(e) => return status::error(400, "BadRequest", &format!("reading the request body: {e}")),
             };
-            resources::handle(&st, &method, &headers, t, &query, &user, &body).await
+            let info = inject::request_info(&method, &t, &query, &body);
+            let strike = st.faults.decide(Some(&info));
+            if let Some(s) = strike.filter(|s| s.timing == faults::Timing::Before) {
+                return inject::answer(&s, &info, &t, &user, kill.as_ref()).await;
+            }
+            let target = t.clone();
+            let resp = resources::handle(&st, &method, &headers, t, &query, &user, &body).await;
+            match strike {
+                // The write was served; only a committed one is then answered with the fault.
+                Some(s) => {
+                    let committed = resp.status().is_success();
+                    st.faults.settle(&s, &info, committed);
+                    if committed { inject::answer(&s, &info, &target, &user, kill.as_ref()).await } else { resp }
+                }
+                None => resp,
+            }
         }
         Route::Unknown => status::not_found_path(&path),
     }

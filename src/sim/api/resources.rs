@@ -17,6 +17,9 @@ use std::sync::Arc;
 pub(crate) fn op_error(kind: &Kind, name: Option<&str>, e: &OpError) -> Response {
     let (code, reason) = e.code_reason();
     let msg = e.message(kind);
+    if let OpError::Refused(r) = e {
+        return status::json_response(code, &status::status_body(code, reason, &msg, r.details.clone()));
+    }
     let mut details = json!({"kind": kind.plural, "group": kind.group});
     if let Some(n) = name {
         details["name"] = json!(n);
@@ -92,7 +95,9 @@ pub(crate) async fn handle(
     let watch = query.flag("watch");
     let verb = super::method_verb(method, t.name.is_some(), watch);
     if t.kind.virtual_only {
-        return if verb == "create" {
+        return if verb == "create" && t.kind.plural == "selfsubjectreviews" {
+            self_subject_review(user)
+        } else if verb == "create" {
             self_subject_access_review(user, body)
         } else {
             status::error(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
@@ -107,7 +112,7 @@ pub(crate) async fn handle(
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/json");
     let dry_run = query.get("dryRun") == Some("All");
     let manager = query.get("fieldManager").map(str::to_string).unwrap_or_else(|| super::user_agent_manager(headers));
-    let opts = WriteOpts { manager: &manager, dry_run };
+    let opts = WriteOpts { dry_run, ..WriteOpts::by(&manager) };
     let cluster = &st.cluster;
     let kind = t.kind;
     let ns = t.namespace.clone().unwrap_or_default();
@@ -357,6 +362,19 @@ fn check_preconditions(
         }
     }
     None
+}
+
+/// Answers "who am I?" for the calling user, as `kubectl auth whoami` asks it.
+fn self_subject_review(user: &User) -> Response {
+    status::json_response(
+        201,
+        &json!({
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "SelfSubjectReview",
+            "metadata": {"creationTimestamp": null},
+            "status": {"userInfo": {"username": user.name, "groups": ["system:authenticated"]}},
+        }),
+    )
 }
 
 /// Answers "may I?" for the calling user, as the RBAC authorizer would for our two roles.

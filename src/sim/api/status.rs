@@ -32,6 +32,12 @@ pub fn status_body(code: u16, reason: &str, message: &str, details: Option<Value
         "reason": reason,
         "code": code,
     });
+    // A Status without a reason (a webhook's denial, an internal error) has no such field.
+    if reason.is_empty()
+        && let Some(m) = s.as_object_mut()
+    {
+        m.remove("reason");
+    }
     if let Some(d) = details {
         s["details"] = d;
     }

@@ -105,6 +105,15 @@ impl Watcher {
     }
 
     async fn run(self, start_rv: Option<u64>, send_initial: bool, initial_end: bool, timeout: Option<Duration>) {
+        // During a watch outage the watch waits here; it then starts as one made afterwards,
+        // against whatever history is left.
+        let mut hold = self.st.watch_hold.subscribe();
+        while *hold.borrow_and_update() > 0 {
+            tokio::select! {
+                r = hold.changed() => if r.is_err() { return },
+                _ = self.tx.closed() => return,
+            }
+        }
         let store = self.st.cluster.store.clone();
         let kind = self.t.kind;
         let mut changes = store.changes();

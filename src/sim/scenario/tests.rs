@@ -116,6 +116,24 @@ async fn apply_errors_name_the_object() {
     assert_eq!(err.to_string(), "c.yaml: document 1 (line 1): ConfigMap \"c\": namespaces \"missing\" not found");
 }
 
+/// Scenarios go through the same validation as `kubectl apply` against a real API server.
+#[tokio::test]
+async fn invalid_objects_in_a_scenario_are_refused_as_the_api_server_would() {
+    let cluster = Cluster::new(Clock::default());
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: many\n";
+    let err = load_with(&cluster, &files(&[("d.yaml", deploy)]), quick()).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "d.yaml: document 1 (line 1): Deployment \"web\": Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32"
+    );
+    let pa = "apiVersion: v1\nkind: Namespace\nmetadata: {name: rng}\n---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: rng}\nspec: {mtls: {mode: BOGUS}}\n";
+    let err = load_with(&cluster, &files(&[("pa.yaml", pa)]), quick()).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "pa.yaml: document 2 (line 5): PeerAuthentication \"default\": PeerAuthentication.security.istio.io \"default\" is invalid: spec.mtls.mode: Unsupported value: \"BOGUS\": supported values: \"UNSET\", \"DISABLE\", \"PERMISSIVE\", \"STRICT\""
+    );
+}
+
 #[tokio::test]
 async fn namespaces_are_created_before_their_contents() {
     let cluster = Cluster::new(Clock::default());
