@@ -16,6 +16,7 @@ mod model;
 mod owned;
 mod preflight;
 mod preview;
+mod tagged;
 mod target;
 mod undo;
 
