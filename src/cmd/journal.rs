@@ -6,9 +6,9 @@ pub fn run_journal(args: JournalArgs) -> anyhow::Result<u8> {
     let journal = crate::apply::Journal::open(crate::apply::journal::default_dir()?)?;
     let entries = journal.list()?;
     match args.output {
-        JournalFormat::Json => println!("{}", serde_json::to_string_pretty(&entries)?),
-        JournalFormat::Table if entries.is_empty() => println!("the journal in {} is empty", journal.dir().display()),
-        JournalFormat::Table => print!("{}", super::render::journal_table(&entries)),
+        JournalFormat::Json => outln!("{}", serde_json::to_string_pretty(&entries)?)?,
+        JournalFormat::Table if entries.is_empty() => outln!("the journal in {} is empty", journal.dir().display())?,
+        JournalFormat::Table => out!("{}", super::render::journal_table(&entries))?,
     }
     Ok(0)
 }
