@@ -498,6 +498,65 @@ fn stage_refuses_a_contradiction_and_skips_a_repeat() {
     assert_eq!(std::fs::read_to_string(&plan).unwrap(), before, "nothing added, nothing lost");
 }
 
+/// The UI's save path (`PlanFile::sync`, what the run loop calls after each change and when
+/// the file changed on disk), driven in-process, against `meshdeck stage` processes.
+#[test]
+fn the_ui_and_stage_interleave_without_losing_actions() {
+    use meshdeck::plan::Action;
+    use meshdeck::ui::tasks::PlanFile;
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("meshdeck-plan.yaml");
+    let ok = |mut cmd: Command| {
+        let out = cmd.output().unwrap();
+        assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    };
+    let restart =
+        |name: &str| Action::Restart { target: name.parse().unwrap(), restarted_at: "2026-11-27T01:30:00Z".into() };
+    let (mut ui, read) = PlanFile::open(&plan);
+    let mut mine = read.unwrap();
+
+    // Turn by turn: the UI stages after `stage` did, then drops its own after another `stage`.
+    ok(stage(&plan, &["mtls", "ns/rng", "--mode", "strict"]));
+    mine.actions.push(restart("ns/ui"));
+    mine = ui.sync(&mine).unwrap().plan;
+    assert_eq!(staged(&plan), ["mtls ns/rng STRICT", "restart ns/ui"]);
+    ok(stage(&plan, &["inject", "deploy/rng/web"]));
+    mine.actions.retain(|a| *a != restart("ns/ui"));
+    mine = ui.sync(&mine).unwrap().plan;
+    assert_eq!(staged(&plan), ["mtls ns/rng STRICT", "inject deploy/rng/web"]);
+    assert_eq!(mine.actions.len(), 2);
+
+    // At once: ten `stage` processes while the UI stages ten of its own.
+    let children: Vec<_> = (0..10)
+        .map(|i| stage(&plan, &["inject", &format!("deploy/rng/cli-{i}")]).stdout(Stdio::null()).spawn().unwrap())
+        .collect();
+    let start = std::time::Instant::now();
+    for i in 0..10 {
+        mine.actions.push(restart(&format!("deploy/rng/ui-{i}")));
+        // A save that could not have the lock in time keeps the change for the next one, as
+        // the UI does.
+        mine = loop {
+            match ui.sync(&mine) {
+                Ok(s) => break s.plan,
+                Err(e) if !e.unreadable && start.elapsed() < DEADLINE => continue,
+                Err(e) => panic!("{}", e.message),
+            }
+        };
+    }
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    // Stagings after its last save reach the UI as a reload.
+    if ui.changed() {
+        mine = ui.sync(&mine).unwrap().plan;
+    }
+    let mut want = vec!["mtls ns/rng STRICT".to_string(), "inject deploy/rng/web".into()];
+    want.extend((0..10).map(|i| format!("inject deploy/rng/cli-{i}")));
+    want.extend((0..10).map(|i| format!("restart deploy/rng/ui-{i}")));
+    assert_eq!(sorted(staged(&plan)), sorted(want));
+    assert_eq!(mine.actions.iter().map(|a| a.summary()).collect::<Vec<_>>(), staged(&plan), "the UI shows the file");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_closed_stdout_ends_every_command_quietly() {
     let h = sim(&["demo"], 50.0).await;
