@@ -46,6 +46,16 @@ pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
 /// created 0700; a file that exists keeps its mode, which its owner may have chosen. Callers
 /// that may race hold the file's `Lock` (the temporary file's name is fixed).
 pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    // A file that is a symlink (kept in a repository elsewhere) stays one: its target is what
+    // gets replaced.
+    let resolved;
+    let path = match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            resolved = fs::canonicalize(path)?;
+            resolved.as_path()
+        }
+        _ => path,
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -154,6 +164,19 @@ mod tests {
         assert!(err.to_string().contains(".plan.yaml.lock"), "{err}");
         drop(lock);
         Lock::exclusive_within(&path, Duration::from_millis(50)).unwrap();
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_symlinked_file_stays_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("repo/plan.yaml");
+        replace(&target, b"one\n").unwrap();
+        let link = dir.path().join("meshdeck-plan.yaml");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        replace(&link, b"two\n").unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read_to_string(&target).unwrap(), "two\n");
     }
 
     #[test]
