@@ -6,6 +6,7 @@ pub mod cli;
 pub mod cluster;
 pub mod cmd;
 pub mod config;
+pub mod files;
 pub mod inventory;
 pub mod labels;
 pub mod mesh;

@@ -7,6 +7,7 @@ use meshdeck::cmd;
 use meshdeck::sim::api::faults::Faults;
 use meshdeck::sim::run::{SimOptions, start};
 use meshdeck::sim::scale::ScaleSpec;
+use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -42,6 +43,8 @@ fn main() -> ExitCode {
     rt.shutdown_background();
     match result {
         Ok(code) => ExitCode::from(code),
+        // Whoever read the output has what they wanted (`meshdeck journal | head -1`).
+        Err(e) if cmd::stdout_closed(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("meshdeck: {e:#}");
             ExitCode::from(2)
@@ -89,7 +92,7 @@ async fn run_sim(args: SimArgs) -> anyhow::Result<()> {
         faults,
     };
     let handle = start(opts).await.context("starting the simulated cluster")?;
-    println!("{}", handle.kubeconfig_path.display());
+    writeln!(std::io::stdout(), "{}", handle.kubeconfig_path.display()).map_err(cmd::StdoutError)?;
     eprintln!(
         "meshdeck sim: serving {} — export KUBECONFIG={} (contexts sim-admin, sim-viewer, sim-restricted); Ctrl-C to stop",
         handle.server(),
@@ -111,8 +114,9 @@ async fn run_demo(args: DemoArgs, global: GlobalArgs) -> anyhow::Result<()> {
     if args.no_ui {
         init_stderr_logging();
         let handle = start(opts).await.context("starting the simulated cluster")?;
-        println!("kubeconfig: {}", handle.kubeconfig_path.display());
-        println!("{}", meshdeck::sim::summary(&handle.cluster));
+        let summary = meshdeck::sim::summary(&handle.cluster);
+        writeln!(std::io::stdout(), "kubeconfig: {}\n{summary}", handle.kubeconfig_path.display())
+            .map_err(cmd::StdoutError)?;
         eprintln!("meshdeck demo: serving {}; Ctrl-C to stop", handle.server());
         wait_for_shutdown().await;
         return Ok(());
@@ -153,10 +157,7 @@ async fn run_inventory(args: InventoryArgs, global: GlobalArgs) -> anyhow::Resul
             None => anyhow::anyhow!("{e} (context {}, {})", conn.context, conn.server),
         }
     })?;
-    let summary = live.summary();
-    for kind in &summary.forbidden {
-        eprintln!("meshdeck: warning: not allowed to list {kind}; the inventory is partial");
-    }
+    // The view's warnings name each kind RBAC refuses and what that leaves unknown.
     for w in &derived.view.warnings {
         eprintln!("meshdeck: warning: {w}");
     }
@@ -167,8 +168,7 @@ async fn run_inventory(args: InventoryArgs, global: GlobalArgs) -> anyhow::Resul
     }
     let view = meshdeck::inventory::scoped(&derived.view, global.namespace.as_deref());
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    meshdeck::inventory::write(&view, args.output, &mut out)?;
-    std::io::Write::flush(&mut out)?;
+    meshdeck::inventory::write(&view, args.output, &mut out).and_then(|()| out.flush()).map_err(cmd::StdoutError)?;
     Ok(())
 }
 

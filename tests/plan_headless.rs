@@ -1,57 +1,19 @@
 //! The plan commands end to end against the simulated cluster, through the real binary: the rng
 //! migration staged, diffed, applied with a rollout wait, checked on the cluster, and undone;
-//! and the refusals (read-only, no terminal, RBAC) that must happen before any write.
+//! the refusals (read-only, no terminal, RBAC, empty or contradicting plans) that must happen
+//! before any write; the plan file shared by many `stage` processes and the UI at once; and a
+//! closed stdout.
 
 mod common;
 
+use common::cli::{Cli, code, text};
 use common::{DEADLINE, sim, wait_for};
 use kube::api::{Api, DynamicObject};
 use kube::core::{ApiResource, GroupVersionKind};
 use meshdeck::sim::run::SimHandle;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-struct Cli {
-    kubeconfig: PathBuf,
-    state: PathBuf,
-    plan: PathBuf,
-}
-
-impl Cli {
-    fn new(h: &SimHandle, dir: &Path) -> Cli {
-        Cli { kubeconfig: h.kubeconfig_path.clone(), state: dir.join("state"), plan: dir.join("plan.yaml") }
-    }
-
-    /// Runs meshdeck with `args`, `-f` set to the test's plan where a plan is read, stdin empty.
-    async fn run(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_meshdeck"));
-        cmd.args(args)
-            .env("KUBECONFIG", &self.kubeconfig)
-            .env("MESHDECK_STATE_DIR", &self.state)
-            .env_remove("MESHDECK_LOG")
-            .stdin(Stdio::null());
-        if args.iter().any(|a| matches!(*a, "stage" | "diff" | "apply" | "export")) {
-            cmd.arg("-f").arg(&self.plan);
-        }
-        tokio::task::spawn_blocking(move || cmd.output().expect("meshdeck runs")).await.unwrap()
-    }
-
-    fn journal_files(&self) -> usize {
-        match std::fs::read_dir(self.state.join("journal")) {
-            Ok(d) => d.filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "json")).count(),
-            Err(_) => 0,
-        }
-    }
-}
-
-fn text(o: &[u8]) -> String {
-    String::from_utf8_lossy(o).into_owned()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 fn api(client: &kube::Client, group: &str, version: &str, kind: &str, ns: &str) -> Api<DynamicObject> {
     let ar = ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, kind));
@@ -259,7 +221,10 @@ async fn bad_plans_name_the_place() {
     let dir = tempfile::tempdir().unwrap();
     let cli = Cli::new(&h, dir.path());
     let cases = [
-        ("apiVersion: meshdeck.dev/v1alpha1\nkind: Plan\nactions:\n- action: mtls\n  target: [\n", "plan.yaml:6:1:"),
+        (
+            "apiVersion: meshdeck.dev/v1alpha1\nkind: Plan\nactions:\n- action: mtls\n  target: [\n",
+            "plan.yaml:5:11: actions[0].target: invalid type: sequence",
+        ),
         ("apiVersion: meshdeck.dev/v1alpha1\nkind: Plan\nactions:\n- action: explode\n  target: ns/rng\n", "explode"),
         ("apiVersion: meshdeck.dev/v1alpha1\nkind: Plan\nactions:\n- action: mtls\n  mode: STRICT\n", "target"),
         (
@@ -267,13 +232,33 @@ async fn bad_plans_name_the_place() {
             "nowhere",
         ),
     ];
+    let place = cli.plan.display().to_string();
+    let field = format!("{place}:6:3: actions[0]: unknown field `mdoe`");
+    let how =
+        format!("stage actions with `meshdeck stage …` (e.g. `meshdeck stage mtls ns/NS --mode strict -f {place}`)");
+    let empty = format!("{place}: the plan is empty: nothing to preview or apply; {how}");
+    let cases = cases.into_iter().map(|(p, w)| (Some(p), w.to_string())).chain([
+        (Some("apiVersion: meshdeck.dev/v1alpha1\nkind: Plan\nactions:\n- action: mtls\n  target: ns/rng\n  mdoe: STRICT\n"), field),
+        (Some(""), empty.clone()),
+        (Some("apiVersion: meshdeck.dev/v1alpha1\nkind: Plan\nactions: []\n"), empty),
+        (None, format!("{place} does not exist: nothing is staged; {how}")),
+        (
+            Some("apiVersion: meshdeck.dev/v1alpha1\nkind: Plan\nactions:\n- {action: mtls, target: ns/rng, mode: STRICT}\n- {action: mtls, target: ns/rng, mode: DISABLE}\n"),
+            "the plan contradicts itself, so it has no one outcome to preview; drop one action of each pair:\n  action 2 (mtls ns/rng DISABLE) contradicts action 1 (mtls ns/rng STRICT): both set the mTLS mode of ns/rng: STRICT against DISABLE".into(),
+        ),
+    ]);
     for (plan, want) in cases {
-        std::fs::write(&cli.plan, plan).unwrap();
-        let out = cli.run(&["apply", "--yes"]).await;
-        let err = text(&out.stderr);
-        assert_eq!(code(&out), 2, "{plan}: {err}");
-        assert!(err.contains(&cli.plan.display().to_string()), "names the file: {err}");
-        assert!(err.contains(want), "{want}: {err}");
+        match plan {
+            Some(plan) => std::fs::write(&cli.plan, plan).unwrap(),
+            None => std::fs::remove_file(&cli.plan).unwrap(),
+        }
+        for args in [&["apply", "--yes"][..], &["diff"]] {
+            let out = cli.run(args).await;
+            let err = text(&out.stderr);
+            assert_eq!(code(&out), 2, "{args:?} {plan:?}: {err}");
+            assert!(err.contains(&place), "names the file: {err}");
+            assert!(err.contains(&want), "{args:?}\n got: {err}\nwant: {want}");
+        }
     }
     assert_eq!(cli.journal_files(), 0);
     assert_eq!(real_writes(&h), [] as [String; 0]);
@@ -366,4 +351,198 @@ async fn a_killed_apply_leaves_a_journal_undo_can_use() {
         assert_eq!(get(&client, "security.istio.io", "AuthorizationPolicy", "bookinfo", name).await, None, "{name}");
     }
     assert_eq!(get(&client, "networking.istio.io", "VirtualService", "bookinfo", "productpage").await, None);
+}
+
+/// `meshdeck stage ARGS -f PLAN`. Staging works offline: no cluster is needed.
+fn stage(plan: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_meshdeck"));
+    cmd.arg("stage").args(args).arg("-f").arg(plan).env_remove("MESHDECK_LOG").stdin(Stdio::null());
+    cmd
+}
+
+fn staged(plan: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(plan).unwrap();
+    let plan = meshdeck::plan::Plan::from_yaml(&text, "plan").unwrap();
+    plan.actions.iter().map(|a| a.summary()).collect()
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[cfg(unix)]
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn twenty_stagings_at_once_keep_every_action() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plans/rng.yaml");
+    let children: Vec<_> = (0..20)
+        .map(|i| {
+            stage(&plan, &["inject", &format!("deploy/rng/app-{i}")])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let want: Vec<String> = (0..20).map(|i| format!("inject deploy/rng/app-{i}")).collect();
+    assert_eq!(sorted(staged(&plan)), sorted(want));
+    #[cfg(unix)]
+    {
+        let lock = dir.path().join("plans/.rng.yaml.lock");
+        assert_eq!((mode(&plan), mode(&lock), mode(&dir.path().join("plans"))), (0o600, 0o600, 0o700));
+        let leftovers: Vec<_> =
+            std::fs::read_dir(dir.path().join("plans")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(leftovers.len(), 2, "the plan and its lock, no temporary file: {leftovers:?}");
+    }
+}
+
+#[test]
+fn stage_refuses_a_contradiction_and_skips_a_repeat() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.yaml");
+    let run = |args: &[&str]| stage(&plan, args).output().unwrap();
+    for args in [
+        &["mtls", "ns/rng", "--mode", "strict"][..],
+        &["revision", "ns/rng", "--to", "canary"],
+        &["inject", "deploy/rng/web"],
+    ] {
+        let out = run(args);
+        assert_eq!(code(&out), 0, "{args:?}: {}", text(&out.stderr));
+    }
+    let before = std::fs::read_to_string(&plan).unwrap();
+    let place = plan.display().to_string();
+    let refused = [
+        (
+            &["mtls", "ns/rng", "--mode", "disable"][..],
+            "`mtls ns/rng DISABLE` not staged: it contradicts action 1 (mtls ns/rng STRICT): both set the mTLS mode of ns/rng: STRICT against DISABLE. A plan says one thing per object: drop action 1 first",
+        ),
+        (
+            &["revision", "ns/rng", "--to", "stable"],
+            "`revision ns/rng to stable` not staged: it contradicts action 2 (revision ns/rng to canary): both set sidecar injection of ns/rng: revision canary (istio.io/rev=canary) against revision stable (istio.io/rev=stable)",
+        ),
+        (
+            &["uninject", "deploy/rng/web", "--restart"],
+            "`uninject deploy/rng/web with restart` not staged: it contradicts action 3 (inject deploy/rng/web): both set sidecar injection of deploy/rng/web: injection on against injection off",
+        ),
+    ];
+    for (args, want) in refused {
+        let out = run(args);
+        assert_eq!(code(&out), 2, "{args:?}");
+        let err = text(&out.stderr);
+        assert!(err.contains(&format!("{place}: {want}")), "{args:?}\n got: {err}\nwant: {want}");
+    }
+    let out = run(&["mtls", "ns/rng", "--mode", "strict"]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with(
+            "`mtls ns/rng STRICT` is already staged: it repeats action 1 (mtls ns/rng STRICT); nothing added\n"
+        ),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(std::fs::read_to_string(&plan).unwrap(), before, "nothing added, nothing lost");
+}
+
+/// The UI's save path (`PlanFile::sync`, what the run loop calls after each change and when
+/// the file changed on disk), driven in-process, against `meshdeck stage` processes.
+#[test]
+fn the_ui_and_stage_interleave_without_losing_actions() {
+    use meshdeck::plan::Action;
+    use meshdeck::ui::tasks::PlanFile;
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("meshdeck-plan.yaml");
+    let ok = |mut cmd: Command| {
+        let out = cmd.output().unwrap();
+        assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    };
+    let restart =
+        |name: &str| Action::Restart { target: name.parse().unwrap(), restarted_at: "2026-11-27T01:30:00Z".into() };
+    let (mut ui, read) = PlanFile::open(&plan);
+    let mut mine = read.unwrap();
+
+    // Turn by turn: the UI stages after `stage` did, then drops its own after another `stage`.
+    ok(stage(&plan, &["mtls", "ns/rng", "--mode", "strict"]));
+    mine.actions.push(restart("ns/ui"));
+    mine = ui.sync(&mine).unwrap().plan;
+    assert_eq!(staged(&plan), ["mtls ns/rng STRICT", "restart ns/ui"]);
+    ok(stage(&plan, &["inject", "deploy/rng/web"]));
+    mine.actions.retain(|a| *a != restart("ns/ui"));
+    mine = ui.sync(&mine).unwrap().plan;
+    assert_eq!(staged(&plan), ["mtls ns/rng STRICT", "inject deploy/rng/web"]);
+    assert_eq!(mine.actions.len(), 2);
+
+    // At once: ten `stage` processes while the UI stages ten of its own.
+    let children: Vec<_> = (0..10)
+        .map(|i| stage(&plan, &["inject", &format!("deploy/rng/cli-{i}")]).stdout(Stdio::null()).spawn().unwrap())
+        .collect();
+    let start = std::time::Instant::now();
+    for i in 0..10 {
+        mine.actions.push(restart(&format!("deploy/rng/ui-{i}")));
+        // A save that could not have the lock in time keeps the change for the next one, as
+        // the UI does.
+        mine = loop {
+            match ui.sync(&mine) {
+                Ok(s) => break s.plan,
+                Err(e) if !e.unreadable && start.elapsed() < DEADLINE => continue,
+                Err(e) => panic!("{}", e.message),
+            }
+        };
+    }
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    // Stagings after its last save reach the UI as a reload.
+    if ui.changed() {
+        mine = ui.sync(&mine).unwrap().plan;
+    }
+    let mut want = vec!["mtls ns/rng STRICT".to_string(), "inject deploy/rng/web".into()];
+    want.extend((0..10).map(|i| format!("inject deploy/rng/cli-{i}")));
+    want.extend((0..10).map(|i| format!("restart deploy/rng/ui-{i}")));
+    assert_eq!(sorted(staged(&plan)), sorted(want));
+    assert_eq!(mine.actions.iter().map(|a| a.summary()).collect::<Vec<_>>(), staged(&plan), "the UI shows the file");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_stdout_ends_every_command_quietly() {
+    let h = sim(&["demo"], 50.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(&h, dir.path());
+    small_plan(&cli);
+    let commands: [&[&str]; 7] = [
+        &["journal"],
+        &["journal", "-o", "json"],
+        &["inventory"],
+        &["inventory", "-o", "json"],
+        &["diff"],
+        &["diff", "-o", "json"],
+        &["stage", "restart", "ns/rng"],
+    ];
+    for args in commands {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut cmd = cli.command(args);
+        cmd.stdout(writer);
+        let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+        assert_eq!((code(&out), text(&out.stderr)), (0, String::new()), "{args:?}: exit 0 and no message");
+    }
+    assert_eq!(staged(&cli.plan).len(), 2, "the stage itself happened");
+    // A failure is still one: an error with a closed stdout exits 2 and says why.
+    std::fs::remove_file(&cli.plan).unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut cmd = cli.command(&["diff"]);
+    cmd.stdout(writer);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    assert_eq!(code(&out), 2);
+    assert!(text(&out.stderr).contains("does not exist"), "{}", text(&out.stderr));
 }

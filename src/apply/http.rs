@@ -79,8 +79,11 @@ async fn send(client: &kube::Client, req: Request<Vec<u8>>) -> ApiResult<Value> 
     let resp = client.send(req).await.map_err(|e| {
         let message = format!("{e}");
         // The read-only guard refuses in the client: nothing was sent, and nothing to retry.
-        let reason = if message.contains("read-only mode (--read-only)") { "ReadOnly" } else { "Unreachable" };
-        ApiError::new(0, reason, message)
+        if message.contains("read-only mode (--read-only)") {
+            return ApiError::new(0, "ReadOnly", message);
+        }
+        // No answer: say why in kubectl's words (refused, x509, timeout …), not the transport's.
+        ApiError::new(0, "Unreachable", format!("no answer: {}", crate::cluster::cause::Cause::of(&e)))
     })?;
     let status = resp.status().as_u16();
     let retry_after =

@@ -5,7 +5,6 @@
 use crate::plan::JournalEntry;
 use anyhow::Context;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Overrides the journal's directory (tests use it to stay isolated).
@@ -33,7 +32,7 @@ impl Journal {
     /// Opens (creating it if needed, readable by its owner only) the journal in `dir`.
     pub fn open(dir: impl Into<PathBuf>) -> anyhow::Result<Journal> {
         let dir = dir.into();
-        private_dir(&dir).with_context(|| format!("creating the journal directory {}", dir.display()))?;
+        crate::files::private_dir(&dir).with_context(|| format!("creating the journal directory {}", dir.display()))?;
         Ok(Journal { dir })
     }
 
@@ -73,36 +72,9 @@ impl Journal {
     /// directory synced so the rename itself survives a crash.
     pub fn save(&self, entry: &JournalEntry) -> anyhow::Result<()> {
         let path = self.path_of(&entry.id);
-        let tmp = self.dir.join(format!(".{}.json.tmp", entry.id));
         let bytes = serde_json::to_vec_pretty(entry).context("encoding the journal entry")?;
-        let write = || -> std::io::Result<()> {
-            let mut f = private_file(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-            fs::rename(&tmp, &path)?;
-            fs::File::open(&self.dir)?.sync_all()
-        };
-        write().with_context(|| format!("writing the journal entry {}", path.display()))
+        crate::files::replace(&path, &bytes).with_context(|| format!("writing the journal entry {}", path.display()))
     }
-}
-
-/// Creates `dir` and its missing parents with mode 0700: journals hold objects as they were,
-/// which may say more about a cluster than its owner wants others on the machine to read.
-pub fn private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut b = fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-    b.create(dir)
-}
-
-/// Creates (truncating) a file with mode 0600.
-pub fn private_file(path: &Path) -> std::io::Result<fs::File> {
-    let mut o = fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
-    o.open(path)
 }
 
 fn read(p: &Path) -> anyhow::Result<JournalEntry> {

@@ -4,7 +4,7 @@
 //! exits, however it exits, so a killed apply never leaves a stale lock behind. Files only.
 
 use anyhow::Context;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
@@ -47,11 +47,11 @@ pub struct LockHeld {
 /// Takes the lock without waiting; `Ok(Err(LockHeld))` names who holds it. `holder` is what
 /// a second apply will be told ("pid 4242, user ana, apply of plan.yaml, since …").
 pub fn try_acquire(path: &Path, holder: &str) -> anyhow::Result<Result<ApplyLock, LockHeld>> {
-    let mut open = OpenOptions::new();
-    open.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
-    let mut file = open.open(path).with_context(|| format!("opening the apply lock {}", path.display()))?;
+    let mut file = crate::files::private_options()
+        .read(true)
+        .truncate(false)
+        .open(path)
+        .with_context(|| format!("opening the apply lock {}", path.display()))?;
     match file.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {

@@ -10,7 +10,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 
 pub async fn run_apply(args: ApplyArgs, global: GlobalArgs) -> anyhow::Result<u8> {
-    let plan = super::load_plan(&args.plan.file, false)?;
+    let plan = super::plan_file::to_preview(&args.plan.file)?;
     let engine = super::engine(&global).await?;
     let place = args.plan.file.display().to_string();
     apply_plan(&engine, &plan, &args.confirm, &place).await
@@ -36,9 +36,9 @@ pub async fn run_undo(args: UndoArgs, global: GlobalArgs) -> anyhow::Result<u8> 
 async fn apply_plan(engine: &Engine, plan: &Plan, confirm: &ConfirmArgs, place: &str) -> anyhow::Result<u8> {
     let preview = engine.preview(plan).await.map_err(|e| anyhow::anyhow!("{place}: {e:#}"))?;
     let color = std::io::stdout().is_terminal();
-    print!("{}", render::preview_text(&preview, color));
+    out!("{}", render::preview_text(&preview, color))?;
     if !preview.has_changes() {
-        println!("nothing to apply");
+        outln!("nothing to apply")?;
         return Ok(0);
     }
     let blockers = crate::apply::blockers(&preview, confirm.force_conflicts, confirm.allow_errors);
@@ -69,14 +69,14 @@ async fn apply_plan(engine: &Engine, plan: &Plan, confirm: &ConfirmArgs, place: 
             },
         )
         .await?;
-    print!("{}", report.describe());
+    out!("{}", report.describe())?;
     if !report.ok() {
         return Ok(EXIT_ERROR);
     }
     if confirm.wait {
         let mut show = |p: &crate::apply::RolloutProgress| eprintln!("  {}: {}", p.workload, p.text);
         engine.wait_rollouts(&report, Duration::from_secs(confirm.timeout), &mut show).await?;
-        println!("every restarted workload has rolled out");
+        outln!("every restarted workload has rolled out")?;
     }
     Ok(0)
 }

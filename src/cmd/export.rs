@@ -5,7 +5,7 @@ use crate::cli::{ExportArgs, GlobalArgs};
 use anyhow::Context;
 
 pub async fn run_export(args: ExportArgs, global: GlobalArgs) -> anyhow::Result<u8> {
-    let plan = super::load_plan(&args.plan.file, false)?;
+    let plan = super::plan_file::to_preview(&args.plan.file)?;
     let engine = super::engine(&global).await?;
     let place = args.plan.file.display();
     // The dry-run results, so the files hold what the cluster would store.
@@ -15,7 +15,7 @@ pub async fn run_export(args: ExportArgs, global: GlobalArgs) -> anyhow::Result<
     for (name, text) in &files {
         let p = args.dir.join(name);
         std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?;
-        println!("{}", p.display());
+        outln!("{}", p.display())?;
     }
     Ok(0)
 }

@@ -26,11 +26,11 @@ pub async fn run_journal(args: JournalArgs, global: GlobalArgs) -> anyhow::Resul
         scope = format!("{server} (context {})", engine.connection().context);
     }
     match args.output {
-        JournalFormat::Json => println!("{}", serde_json::to_string_pretty(&entries)?),
+        JournalFormat::Json => outln!("{}", serde_json::to_string_pretty(&entries)?)?,
         JournalFormat::Table if entries.is_empty() => {
-            println!("the journal in {} has no entries for {scope}", journal.dir().display())
+            outln!("the journal in {} has no entries for {scope}", journal.dir().display())?
         }
-        JournalFormat::Table => print!("{}", super::render::journal_table(&entries)),
+        JournalFormat::Table => out!("{}", super::render::journal_table(&entries))?,
     }
     Ok(0)
 }

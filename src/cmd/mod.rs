@@ -1,11 +1,30 @@
 //! The headless commands (`stage`, `diff`, `apply`, `undo`, `journal`, `export`): argument
 //! handling, prompts and printing around the same engine the terminal UI uses. Each returns
-//! the process exit code; errors (exit 2) are returned as `anyhow::Error`.
+//! the process exit code; errors (exit 2) are returned as `anyhow::Error`. Output goes
+//! through `outln!`/`out!`, whose write errors are returned: a reader that went away ends
+//! the command quietly (`stdout_closed`), never with a panic.
+
+/// `println!` that returns the write's error (as a `StdoutError`) instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*).map_err($crate::cmd::StdoutError)
+    }};
+}
+
+/// `print!` that returns the write's error (as a `StdoutError`) instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*).map_err($crate::cmd::StdoutError)
+    }};
+}
 
 mod apply;
 mod export;
 pub mod health;
 mod journal;
+pub mod plan_file;
 pub mod render;
 mod stage;
 
@@ -17,27 +36,31 @@ pub use stage::run_stage;
 
 use crate::apply::{Engine, EngineOptions};
 use crate::cli::{DiffArgs, DiffFormat, GlobalArgs};
-use crate::plan::Plan;
-use anyhow::Context;
 use std::io::IsTerminal;
-use std::path::Path;
 
 /// Exit codes of `diff` (and errors everywhere).
 pub const EXIT_NO_CHANGES: u8 = 0;
 pub const EXIT_CHANGES: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 
-/// Reads a plan file; a missing file is an empty plan only when `missing_ok`.
-pub fn load_plan(path: &Path, missing_ok: bool) -> anyhow::Result<Plan> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Plan::from_yaml(&text, &path.display().to_string()).map_err(anyhow::Error::msg),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && missing_ok => Ok(Plan::default()),
-        Err(e) => Err(anyhow::anyhow!("{}: {e}", path.display())),
-    }
-}
+/// A failed write to stdout, kept apart from other IO errors: a broken pipe to the API
+/// server is a failure, a closed stdout is not.
+#[derive(Debug, thiserror::Error)]
+#[error("writing to stdout: {0}")]
+pub struct StdoutError(pub std::io::Error);
 
-pub fn save_plan(path: &Path, plan: &Plan) -> anyhow::Result<()> {
-    std::fs::write(path, plan.to_yaml()).with_context(|| format!("writing the plan {}", path.display()))
+/// True when `e` comes from writing to a stdout whose reader has gone
+/// (`meshdeck journal -o json | head -1`): the command then ends quietly with exit 0, as
+/// command-line tools do.
+pub fn stdout_closed(e: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
+    let broken = |io: &std::io::Error| {
+        io.kind() == BrokenPipe
+            // serde_json's writers wrap the error they hit (`inventory -o json`).
+            || io.get_ref().and_then(|e| e.downcast_ref::<serde_json::Error>()).and_then(|e| e.io_error_kind())
+                == Some(BrokenPipe)
+    };
+    e.chain().any(|c| c.downcast_ref::<StdoutError>().is_some_and(|s| broken(&s.0)))
 }
 
 /// Connects (honouring `--read-only`) and opens the journal.
@@ -50,12 +73,12 @@ pub async fn engine(global: &GlobalArgs) -> anyhow::Result<Engine> {
 
 /// `meshdeck diff`: exit 0 when nothing would change, 1 when something would.
 pub async fn run_diff(args: DiffArgs, global: GlobalArgs) -> anyhow::Result<u8> {
-    let plan = load_plan(&args.plan.file, false)?;
+    let plan = plan_file::to_preview(&args.plan.file)?;
     let engine = engine(&global).await?;
     let preview = engine.preview(&plan).await.map_err(|e| anyhow::anyhow!("{}: {e:#}", args.plan.file.display()))?;
     match args.output {
-        DiffFormat::Json => println!("{}", serde_json::to_string_pretty(&preview)?),
-        DiffFormat::Text => print!("{}", render::preview_text(&preview, std::io::stdout().is_terminal())),
+        DiffFormat::Json => outln!("{}", serde_json::to_string_pretty(&preview)?)?,
+        DiffFormat::Text => out!("{}", render::preview_text(&preview, std::io::stdout().is_terminal()))?,
     }
     Ok(if preview.has_changes() { EXIT_CHANGES } else { EXIT_NO_CHANGES })
 }

@@ -1,9 +1,10 @@
-//! `meshdeck stage …`: parse one action from the command line, append it to the plan file and
-//! print the plan's actions. Works offline; what the action means against the cluster is for
-//! `diff` to show.
+//! `meshdeck stage …`: parse one action from the command line, append it to the plan file under
+//! the file's lock and print the plan's actions. An action that repeats one already staged is
+//! not added again; one that contradicts a staged action is refused. Works offline; what the
+//! action means against the cluster is for `diff` to show.
 
 use crate::cli::{StageAction, StageArgs};
-use crate::plan::{Action, Caller, MtlsMode, ServiceRef, Target};
+use crate::plan::{Action, Caller, Clash, ClashKind, MtlsMode, ServiceRef, Target, clash};
 use std::path::PathBuf;
 
 fn parse<T: std::str::FromStr<Err = String>>(what: &str, s: &str) -> anyhow::Result<T> {
@@ -48,14 +49,34 @@ pub fn action_of(a: StageAction, now: &str) -> anyhow::Result<(Action, PathBuf)>
 
 pub fn run_stage(args: StageArgs) -> anyhow::Result<u8> {
     let (action, file) = action_of(args.action, &crate::apply::now_rfc3339())?;
-    let mut plan = super::load_plan(&file, true)?;
-    plan.actions.push(action);
-    super::save_plan(&file, &plan)?;
-    println!("{}:", file.display());
+    let place = file.display().to_string();
+    // Checked against the plan as it is inside the lock, so two stagings at once see each other.
+    let (plan, repeated) = super::plan_file::update(&file, |plan| match clash(&plan.actions, &action) {
+        None => {
+            plan.actions.push(action.clone());
+            Ok(None)
+        }
+        Some(c) if c.kind == ClashKind::Repeats => Ok(Some(c)),
+        Some(c) => Err(anyhow::anyhow!(refusal(&place, &action, &c))),
+    })?;
+    if let Some(c) = repeated {
+        outln!("`{}` is already staged: it {c}; nothing added", action.summary())?;
+    }
+    outln!("{place}:")?;
     for (n, a) in plan.actions.iter().enumerate() {
-        println!("  {}. {}", n + 1, a.summary());
+        outln!("  {}. {}", n + 1, a.summary())?;
     }
     Ok(0)
+}
+
+/// Why `action` is not staged: a plan says one thing per object, so the earlier action has
+/// to go first.
+pub fn refusal(place: &str, action: &Action, c: &Clash) -> String {
+    let n = c.earlier + 1;
+    format!(
+        "{place}: `{}` not staged: it {c}. A plan says one thing per object: drop action {n} first (delete it from {place}, or d on it on the UI's plan screen), then stage again",
+        action.summary()
+    )
 }
 
 #[cfg(test)]

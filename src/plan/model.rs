@@ -45,8 +45,13 @@ impl std::str::FromStr for MtlsMode {
 
 /// One staged step. `restartedAt` is stamped when the step is staged, so applying the same
 /// plan twice restarts nothing the second time.
+///
+/// In files an action is a mapping with `action: KIND` beside its fields. The derive below
+/// gives the externally tagged form (`{inject: {target: …}}`) as inherent functions only;
+/// `tagged.rs` builds the file form on them, reading it without buffering so that an error
+/// names the line and column of the field at fault.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub enum Action {
     /// Namespace: `istio-injection=enabled`, or `istio.io/rev=R` when a revision is given
     /// (never both). Workload: pod-template label `sidecar.istio.io/inject=true`.
@@ -186,7 +191,12 @@ impl Plan {
             return Ok(Plan::default());
         }
         let plan: Plan = serde_yaml::from_str(text).map_err(|e| match e.location() {
-            Some(l) => format!("{place}:{}:{}: {e}", l.line(), l.column()),
+            Some(l) => {
+                // The prefix gives the place; serde_yaml's own " at line L column C" repeats it.
+                let text = e.to_string();
+                let at = format!(" at line {} column {}", l.line(), l.column());
+                format!("{place}:{}:{}: {}", l.line(), l.column(), text.strip_suffix(&at).unwrap_or(&text))
+            }
             None => format!("{place}: {e}"),
         })?;
         if plan.api_version != API_VERSION || plan.kind != PLAN_KIND {

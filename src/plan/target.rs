@@ -143,7 +143,7 @@ impl fmt::Display for Caller {
 
 /// Serde as the same strings the command line takes, so plan files read like commands.
 macro_rules! serde_as_str {
-    ($t:ty) => {
+    ($t:ty, $expecting:literal) => {
         impl Serialize for $t {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.collect_str(self)
@@ -151,15 +151,25 @@ macro_rules! serde_as_str {
         }
         impl<'de> Deserialize<'de> for $t {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(d)?;
-                s.parse().map_err(serde::de::Error::custom)
+                // Parsed inside the visitor, so a YAML error names the value's own place.
+                struct V;
+                impl serde::de::Visitor<'_> for V {
+                    type Value = $t;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str($expecting)
+                    }
+                    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<$t, E> {
+                        s.parse().map_err(E::custom)
+                    }
+                }
+                d.deserialize_str(V)
             }
         }
     };
 }
-serde_as_str!(Target);
-serde_as_str!(ServiceRef);
-serde_as_str!(Caller);
+serde_as_str!(Target, "a target: mesh, ns/NS, deploy/NS/NAME, sts/NS/NAME or ds/NS/NAME");
+serde_as_str!(ServiceRef, "a service: svc/NS/NAME");
+serde_as_str!(Caller, "a caller: sa/NS/NAME or ns/NS");
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,6 @@
 //! bodies it could not decode (which may be a Secret's). The watches log each connection
 //! problem once instead.
 
-use std::fs::OpenOptions;
 use std::io;
 use std::path::{Path, PathBuf};
 use tracing::Dispatch;
@@ -29,9 +28,10 @@ pub fn filter_directives(meshdeck_log: Option<&str>, rust_log: Option<&str>) -> 
 /// A dispatcher that appends to `<cache_dir>/meshdeck.log`, its flush guard and the file's path.
 /// A filter that does not parse falls back to "info" and says so in the log.
 pub fn file_subscriber(cache_dir: &Path, directives: &str) -> io::Result<(Dispatch, WorkerGuard, PathBuf)> {
-    std::fs::create_dir_all(cache_dir)?;
+    // Logs name servers, contexts and objects: the owner's to read (0600 in a 0700 directory).
+    crate::files::private_dir(cache_dir)?;
     let path = cache_dir.join(LOG_FILE);
-    let file = OpenOptions::new().create(true).append(true).open(&path)?;
+    let file = crate::files::private_options().append(true).open(&path)?;
     let (writer, guard) = tracing_appender::non_blocking(file);
     let (filter, bad) = match EnvFilter::try_new(directives) {
         Ok(f) => (f, None),
@@ -92,6 +92,18 @@ mod tests {
         assert!(text.contains("WARN") && text.contains("theme.toml:4:9: unknown colour"), "{text}");
         assert!(!text.contains("filtered out"), "{text}");
         assert!(!text.contains('\x1b'), "no colour codes in the file: {text}");
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn the_log_is_the_owners_to_read() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("cache/meshdeck");
+        let (dispatch, guard, path) = file_subscriber(&cache, "warn").unwrap();
+        drop((dispatch, guard));
+        assert_eq!((mode(&path), mode(&cache), mode(&dir.path().join("cache"))), (0o600, 0o700, 0o700));
     }
 
     #[test]

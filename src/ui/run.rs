@@ -1,10 +1,11 @@
-//! The one loop of the terminal UI: it waits on input, new mesh views, quit signals and (only
-//! while data is stale) a one-second clock; drains everything ready, updates the app state,
-//! and draws once, only when something visible changed. It never waits on the network: the
-//! watchers and the derivation run on their own tasks, and the plan's previews and applies run
-//! as spawned tasks (`tasks.rs`) whose results come back on a channel. While the connection
-//! is broken (refused, x509, 401 …) it re-reads the kubeconfig every few seconds and, when
-//! the files changed, connects again with what they now say.
+//! The one loop of the terminal UI: it waits on input, new mesh views, quit signals, a look
+//! at the plan file every two seconds and (only while data is stale) a one-second clock;
+//! drains everything ready, updates the app state, and draws once, only when something
+//! visible changed. It never waits on the network: the watchers and the derivation run on
+//! their own tasks, and the plan's previews and applies run as spawned tasks (`tasks.rs`)
+//! whose results come back on a channel. While the connection is broken (refused, x509, 401
+//! …) it re-reads the kubeconfig every few seconds and, when the files changed, connects
+//! again with what they now say.
 
 use crate::cluster::client::{ConnectOptions, Connection, contexts};
 use crate::cluster::live::{Derived, Live};
@@ -14,7 +15,7 @@ use crate::ui::app::{App, Effect, SyncInfo, TaskResult};
 use crate::ui::backend::{PlanBackend, make_backend};
 use crate::ui::intent::Intent;
 use crate::ui::keymap::{Keymap, Pending, Resolution};
-use crate::ui::tasks::{Tasks, load_plan, save_plan};
+use crate::ui::tasks::{PlanFile, Tasks};
 use crate::ui::terminal::{QuitSignals, Tui};
 use crate::ui::widgets::notice::Notice;
 use crate::ui::{logging, views};
@@ -24,6 +25,9 @@ use ratatui::layout::Rect;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// How often the plan file is looked at for changes made by other processes.
+const PLAN_POLL: Duration = Duration::from_secs(2);
 
 pub struct RunArgs {
     pub kubeconfig: Option<PathBuf>,
@@ -113,15 +117,22 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     app.read_only = args.read_only;
     app.external_editor = ["VISUAL", "EDITOR"].iter().any(|v| std::env::var(v).is_ok_and(|e| !e.trim().is_empty()));
     app.plan.file = args.plan_file.clone();
-    if let Some(path) = &args.plan_file {
-        match load_plan(path) {
+    let mut plan_file = args.plan_file.as_ref().map(|path| {
+        let (file, read) = PlanFile::open(path);
+        match read {
             Ok(plan) => app.plan.plan = plan,
             Err(e) => {
-                app.notices.push(Notice::warn(format!("the plan file was not read and will not be overwritten: {e}")));
+                app.notices.push(Notice::warn(format!("the plan file does not read and will not be overwritten: {e}")));
                 app.plan.file_error = Some(e);
             }
         }
-    }
+        file
+    });
+    // Another process (`meshdeck stage`, another UI) may change the plan file. A stat every
+    // two seconds notices it without a watcher thread and its dependencies; nothing is drawn
+    // unless the file changed.
+    let mut plan_poll = tokio::time::interval(PLAN_POLL);
+    plan_poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     set_sync(&mut app, &session);
     let mut tasks = Tasks::new(cfg.theme.clone());
 
@@ -177,6 +188,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
                 effects.extend(app.on_task(result));
                 dirty = true;
             }
+            _ = plan_poll.tick(), if plan_file.is_some() => {
+                if let Some(file) = plan_file.as_mut().filter(|f| f.changed()) {
+                    effects.extend(app.on_task(TaskResult::PlanReloaded(file.sync(&app.plan.plan))));
+                    dirty = true;
+                }
+            }
             _ = signals.recv() => break,
             _ = tokio::time::sleep(Duration::from_secs(1)), if stale => {
                 match renew(&args, &session, &mut recheck).await {
@@ -217,8 +234,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
                     Err(err) => app.notice(format!("cannot switch to {name}: {err:#}")),
                 },
                 Effect::SavePlan(plan) => {
-                    if let Some(path) = &args.plan_file {
-                        queue.extend(app.on_task(TaskResult::PlanSaved(save_plan(path, &plan))));
+                    if let Some(file) = plan_file.as_mut() {
+                        queue.extend(app.on_task(TaskResult::PlanSaved(file.sync(&plan))));
                     }
                 }
                 Effect::Preview { plan, generation } => tasks.preview(session.backend.clone(), plan, generation),

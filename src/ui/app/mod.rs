@@ -413,6 +413,8 @@ impl App {
 }
 
 #[cfg(test)]
+mod plan_file_tests;
+#[cfg(test)]
 mod plan_tests;
 #[cfg(test)]
 pub(crate) mod test_support;

@@ -6,7 +6,7 @@
 
 use super::editor::Editor;
 use super::{App, Effect, Screen};
-use crate::plan::{ItemStatus, JournalEntry, ObjRef, Plan, Preview, Restart};
+use crate::plan::{ClashKind, ItemStatus, JournalEntry, ObjRef, Plan, Preview, Restart, clashes, merge};
 use crate::ui::backend::{ApplyError, ApplyOptions, ApplyOutcome};
 use crate::ui::keymap::Mode;
 use crate::ui::widgets::input::InputLine;
@@ -54,6 +54,8 @@ pub struct Confirm {
 /// The rollout screen: what was applied and the workloads that roll.
 #[derive(Debug, Clone, Default)]
 pub struct Rollout {
+    /// The plan as it was applied; a complete apply takes exactly this out of the plan.
+    pub plan: Plan,
     pub restarts: Vec<Restart>,
     /// None while the apply runs.
     pub outcome: Option<Result<ApplyOutcome, String>>,
@@ -79,7 +81,10 @@ pub enum TaskResult {
     },
     Applied(Result<ApplyOutcome, ApplyError>),
     Journal(Result<Vec<JournalEntry>, String>),
-    PlanSaved(Result<(), String>),
+    /// The plan file after a save of the UI's change, merged with what others wrote.
+    PlanSaved(Result<Synced, SyncError>),
+    /// The plan file after another process changed it.
+    PlanReloaded(Result<Synced, SyncError>),
     /// The text saved in $EDITOR for an object, or why the editor could not run.
     Edited {
         target: ObjRef,
@@ -87,12 +92,31 @@ pub enum TaskResult {
     },
 }
 
+/// The plan file after a save or reload: what it holds now, which the UI adopts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Synced {
+    pub plan: Plan,
+    /// Another process changed the file since this UI last read or wrote it.
+    pub others: bool,
+    /// This UI's actions the merge left out, each with why.
+    pub left_out: Vec<String>,
+}
+
+/// A save or reload that did not happen. `unreadable`: the file does not parse, so nothing
+/// is written to it until it is fixed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncError {
+    pub message: String,
+    pub unreadable: bool,
+}
+
 #[derive(Debug, Default)]
 pub struct PlanSession {
     pub plan: Plan,
     /// The plan file; `None` keeps the plan in memory only.
     pub file: Option<PathBuf>,
-    /// The plan file could not be read: it is not overwritten, the plan stays in memory.
+    /// The plan file does not read: it is not written, the plan stays in memory until the
+    /// file is fixed (a reload then merges the two).
     pub file_error: Option<String>,
     /// Bumped on every change of the plan.
     pub generation: u64,
@@ -140,12 +164,20 @@ impl PlanSession {
 impl App {
     /// After any change of the plan: save it, and recompute the preview if it is on screen.
     pub(crate) fn plan_changed(&mut self) -> Vec<Effect> {
-        let p = &mut self.plan;
-        p.generation += 1;
+        let p = &self.plan;
         let mut effects = Vec::new();
         if p.file.is_some() && p.file_error.is_none() {
             effects.push(Effect::SavePlan(p.plan.clone()));
         }
+        effects.extend(self.plan_replaced());
+        effects
+    }
+
+    /// The plan is a new version: its preview is out of date.
+    fn plan_replaced(&mut self) -> Vec<Effect> {
+        let p = &mut self.plan;
+        p.generation += 1;
+        let mut effects = Vec::new();
         let len = p.rows().len();
         p.window.select(p.window.selected, len, self.page);
         if self.screen == Screen::Plan {
@@ -196,16 +228,61 @@ impl App {
                     Err(e) => j.error = Some(e),
                 }
             }
-            TaskResult::PlanSaved(Ok(())) => {}
-            TaskResult::PlanSaved(Err(e)) => {
-                self.notices.push(Notice { level: Level::Error, text: format!("the plan was not saved: {e}") })
-            }
+            TaskResult::PlanSaved(result) => return self.plan_synced(result, false),
+            TaskResult::PlanReloaded(result) => return self.plan_synced(result, true),
             TaskResult::Edited { target, result: Ok(text) } => return self.edited(target, &text),
             TaskResult::Edited { target, result: Err(e) } => {
                 self.notices.push(Notice::warn(format!("{}: the editor did not run: {e}", target.display())))
             }
         }
         vec![]
+    }
+
+    /// The plan file after a save or a reload: the UI adopts what it holds now, and says so
+    /// when that is not what it had.
+    fn plan_synced(&mut self, result: Result<Synced, SyncError>, reload: bool) -> Vec<Effect> {
+        let synced = match result {
+            Ok(s) => s,
+            Err(e) => {
+                let text = match (e.unreadable, reload) {
+                    (true, true) => format!(
+                        "the plan file changed on disk and does not read: {}; it is not overwritten, and the plan here is kept until it is fixed",
+                        e.message
+                    ),
+                    (true, false) => format!(
+                        "the plan was not saved: the plan file does not read: {}; it is not overwritten until it is fixed",
+                        e.message
+                    ),
+                    (false, _) => format!("the plan was not saved: {}; it goes out with the next change", e.message),
+                };
+                if e.unreadable {
+                    self.plan.file_error = Some(e.message);
+                }
+                self.notices.push(Notice { level: Level::Error, text });
+                return vec![];
+            }
+        };
+        let was_unreadable = self.plan.file_error.take().is_some();
+        for text in synced.left_out {
+            self.notices.push(Notice::warn(text));
+        }
+        if synced.plan == self.plan.plan {
+            if was_unreadable {
+                self.notice("the plan file reads again; the plan here is saved in it");
+            }
+            return vec![];
+        }
+        let staged = synced.plan.actions.len();
+        self.plan.plan = synced.plan;
+        if self.plan.confirm.take().is_some() {
+            self.mode = self.rest_mode();
+        }
+        self.notice(if reload {
+            format!("the plan file changed on disk: reloaded ({staged} staged)")
+        } else {
+            format!("the plan file was changed elsewhere too: merged ({staged} staged)")
+        });
+        self.plan_replaced()
     }
 
     /// The apply key on the plan screen: checks, then the confirmation.
@@ -218,6 +295,14 @@ impl App {
         }
         if self.plan.plan.actions.is_empty() {
             self.notice("nothing is staged");
+            return;
+        }
+        if let Some((i, c)) = clashes(&self.plan.plan.actions).into_iter().find(|(_, c)| c.kind != ClashKind::Repeats) {
+            self.notices.push(Notice::warn(format!(
+                "the plan contradicts itself: action {} ({}) {c}; drop one of the two (d) before applying",
+                i + 1,
+                self.plan.plan.actions[i].summary()
+            )));
             return;
         }
         let Some((preview, _)) = self.plan.ready() else {
@@ -281,9 +366,11 @@ impl App {
                 self.plan.confirm = None;
                 let Some((preview, _)) = self.plan.ready() else { return vec![] };
                 let preview = preview.clone();
-                self.plan.rollout = Some(Rollout { restarts: preview.restarts.clone(), outcome: None });
+                let plan = self.plan.plan.clone();
+                self.plan.rollout =
+                    Some(Rollout { plan: plan.clone(), restarts: preview.restarts.clone(), outcome: None });
                 self.go(Screen::Rollout);
-                return vec![Effect::Apply { plan: self.plan.plan.clone(), preview, options }];
+                return vec![Effect::Apply { plan, preview, options }];
             }
             Intent::Quit => return vec![Effect::Quit],
             _ => {}
@@ -295,14 +382,26 @@ impl App {
         match result {
             Ok(outcome) => {
                 let complete = outcome.complete();
+                let mut applied = Plan::default();
                 if let Some(r) = self.plan.rollout.as_mut() {
                     r.outcome = Some(Ok(outcome));
+                    applied = r.plan.clone();
                 }
                 if complete {
-                    // Everything staged is now in the cluster: the plan starts empty again.
-                    self.plan.plan.actions.clear();
-                    self.plan.plan.edits.clear();
-                    self.notice("applied; the plan is empty again (the journal has the entry, u undoes it)");
+                    // What was applied is in the cluster now and leaves the plan; actions
+                    // staged meanwhile (here, or reloaded from the file) stay.
+                    let emptied = Plan { metadata: applied.metadata.clone(), ..Plan::default() };
+                    let p = &mut self.plan.plan;
+                    *p = merge(&applied, &emptied, p).plan;
+                    if p.actions.is_empty() {
+                        p.edits.clear();
+                        self.notice("applied; the plan is empty again (the journal has the entry, u undoes it)");
+                    } else {
+                        let n = p.actions.len();
+                        self.notice(format!(
+                            "applied; {n} action(s) staged since stay in the plan (u undoes the apply)"
+                        ));
+                    }
                     return self.plan_changed();
                 }
                 self.notices.push(Notice::warn("the apply stopped: see what was and was not applied"));

@@ -1,14 +1,15 @@
 //! Staging from the row it concerns: a staging key on the namespaces, workloads or control-plane
 //! screen opens the form for that action and row (or stages a restart at once), and a submitted
-//! form adds its `Action` to the session's plan. Pure state changes; saving the plan file and
-//! computing the preview are effects.
+//! form adds its `Action` to the session's plan, unless it repeats or contradicts one staged.
+//! Pure state changes; saving the plan file and computing the preview are effects.
 
 use super::form::{DEFAULT_REVISION, Field, Form, FormKind};
 use super::{App, Effect, Screen};
 use crate::mesh::types::WorkloadKind;
-use crate::plan::{Action, Target};
+use crate::plan::{Action, ClashKind, Target, clash};
 use crate::ui::intent::Intent;
 use crate::ui::keymap::Mode;
+use crate::ui::widgets::notice::Notice;
 
 impl App {
     /// The target the selected row stands for, or why it cannot be one.
@@ -157,8 +158,25 @@ impl App {
         vec![]
     }
 
-    /// Adds an action to the plan; the plan is saved and its preview goes out of date.
+    /// Adds an action to the plan; the plan is saved and its preview goes out of date. An
+    /// action already staged is not added again, and one that contradicts a staged action is
+    /// refused: a plan says one thing per object.
     pub fn stage(&mut self, action: Action) -> Vec<Effect> {
+        match clash(&self.plan.plan.actions, &action) {
+            Some(c) if c.kind == ClashKind::Repeats => {
+                self.notice(format!("already staged: `{}` {c}; nothing added", action.summary()));
+                return vec![];
+            }
+            Some(c) => {
+                self.notices.push(Notice::warn(format!(
+                    "not staged: `{}` {c}; drop action {} first (d on the plan screen)",
+                    action.summary(),
+                    c.earlier + 1
+                )));
+                return vec![];
+            }
+            None => {}
+        }
         self.notice(format!(
             "staged: {} ({} in the plan; p to preview)",
             action.summary(),
