@@ -22,10 +22,10 @@ pub struct ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.code == 0 {
-            write!(f, "{}", self.message)
-        } else {
-            write!(f, "{} ({} {})", self.message, self.code, self.reason)
+        match (self.code, self.reason.as_str()) {
+            (0, _) => write!(f, "{}", self.message),
+            (code, "") => write!(f, "{} ({code})", self.message),
+            (code, reason) => write!(f, "{} ({code} {reason})", self.message),
         }
     }
 }
@@ -39,7 +39,8 @@ impl ApiError {
     /// server error. A read may simply be sent again; a write must first be checked against
     /// the cluster, since it may have taken effect.
     pub fn is_transient(&self) -> bool {
-        self.code == 0 && self.reason == "Unreachable" || self.code == 429 || self.code >= 500
+        let refusal = self.code == 500 && crate::cluster::retry::is_refusal_message(&self.message);
+        self.code == 0 && self.reason == "Unreachable" || self.code == 429 || self.code >= 500 && !refusal
     }
 
     /// Conflicting fields and their owners, "spec.mtls.mode owned by kubectl-client-side-apply".

@@ -26,12 +26,19 @@ pub(super) struct Item<'a> {
     pub force: bool,
 }
 
-/// Waits before the next attempt: what the server asked for, else a short growing backoff.
+/// Waits before the next attempt after a transient error: what the server asked for, else a
+/// growing backoff; after a lost race (`e` None), only a short random pause, since the object
+/// is simply busy (a rollout writes its status several times a second).
 async fn pause(e: Option<&ApiError>, attempt: u32) {
-    let asked = e.and_then(|e| e.retry_after).map(|s| Duration::from_secs(s.min(30)));
-    let grown = Duration::from_millis(100u64 << attempt.min(5));
     let jitter = Duration::from_millis(rand::random_range(0..50));
-    tokio::time::sleep(asked.unwrap_or(grown) + jitter).await;
+    let wait = match e {
+        None => Duration::from_millis(10),
+        Some(e) => e
+            .retry_after
+            .map(|s| Duration::from_secs(s.min(30)))
+            .unwrap_or_else(|| Duration::from_millis(100u64 << attempt.min(5))),
+    };
+    tokio::time::sleep(wait + jitter).await;
 }
 
 /// Reads the object, sending the read again on transient errors.

@@ -5,6 +5,7 @@
 //! only the engine can tell whether a write that got no answer took effect.
 
 use crate::cluster::client::is_mutating;
+use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Bytes;
 use hyper::{Request, Response};
 use kube::client::Body;
@@ -107,16 +108,35 @@ pub struct Retry<S> {
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
+/// The answer: the inner service's body, or one read whole to look at it (a 500's Status).
+pub type RetryBody<B> = Either<B, Full<Bytes>>;
+
+/// A 500 that is the API server's final word on the request, not a passing failure: a
+/// server-side apply whose body does not fit the object's schema is answered 500 with
+/// "failed to create typed patch object" (kubernetes/kubernetes#139253), and sending it again
+/// changes nothing.
+pub fn is_refusal_500(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .is_some_and(|v| v["kind"] == "Status" && v["message"].as_str().is_some_and(is_refusal_message))
+}
+
+/// The message of a 500 that refuses the request for good (see [`is_refusal_500`]).
+pub fn is_refusal_message(message: &str) -> bool {
+    message.starts_with("failed to create typed patch object")
+}
+
 impl<S, B> tower::Service<Request<Body>> for Retry<S>
 where
     S: tower::Service<Request<Body>, Response = Response<B>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<tower::BoxError> + Send,
-    B: Send + 'static,
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<tower::BoxError>,
 {
-    type Response = Response<B>;
+    type Response = Response<RetryBody<B>>;
     type Error = tower::BoxError;
-    type Future = BoxFuture<Result<Response<B>, tower::BoxError>>;
+    type Future = BoxFuture<Result<Response<RetryBody<B>>, tower::BoxError>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx).map_err(Into::into)
@@ -130,17 +150,17 @@ where
         let uri = req.uri();
         if is_mutating(req.method(), uri.path(), uri.query().unwrap_or("")) {
             let fut = svc.call(req);
-            return Box::pin(async move { fut.await.map_err(Into::into) });
+            return Box::pin(async move { fut.await.map(|r| r.map(Either::Left)).map_err(Into::into) });
         }
         Box::pin(async move {
-            let (parts, body) = req.into_parts();
-            let bytes = body.collect_bytes().await?;
+            let (parts, bytes) = req.into_parts();
+            let bytes = bytes.collect_bytes().await?;
             let started = tokio::time::Instant::now();
             let mut attempt = 1u32;
-            let mut out = svc.call(rebuild(&parts, &bytes)).await.map_err(Into::into);
+            let mut out = answer(svc.call(rebuild(&parts, &bytes)).await.map_err(Into::into)).await;
             loop {
                 let wait = match &out {
-                    Ok(resp) => match retryable_status(resp) {
+                    Ok(resp) => match retryable(resp) {
                         Some(after) if attempt < policy.attempts => {
                             Some(policy.delay(attempt, after, rand::random::<f64>()))
                         }
@@ -161,12 +181,46 @@ where
                 tokio::time::sleep(wait).await;
                 attempt += 1;
                 out = match svc.ready().await {
-                    Ok(s) => s.call(rebuild(&parts, &bytes)).await.map_err(Into::into),
+                    Ok(s) => answer(s.call(rebuild(&parts, &bytes)).await.map_err(Into::into)).await,
                     Err(e) => Err(e.into()),
                 };
             }
         })
     }
+}
+
+/// A 500's body is read whole (a small Status) so `retryable` can tell a refusal from a
+/// passing failure; every other answer streams through untouched.
+async fn answer<B>(out: Result<Response<B>, tower::BoxError>) -> Result<Response<RetryBody<B>>, tower::BoxError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<tower::BoxError>,
+{
+    let resp = out?;
+    if resp.status().as_u16() != 500 {
+        return Ok(resp.map(Either::Left));
+    }
+    let (parts, body) = resp.into_parts();
+    let bytes = body.collect().await.map_err(Into::into)?.to_bytes();
+    Ok(Response::from_parts(parts, Either::Right(Full::new(bytes))))
+}
+
+/// `retryable_status`, except for a 500 that is a refusal.
+fn retryable<B>(resp: &Response<RetryBody<B>>) -> Option<Option<Duration>> {
+    if let Either::Right(full) = resp.body()
+        && resp.status().as_u16() == 500
+        && full_is_refusal(full)
+    {
+        return None;
+    }
+    retryable_status(resp)
+}
+
+fn full_is_refusal(full: &Full<Bytes>) -> bool {
+    // Full keeps its bytes until polled; a clone is a cheap handle on the same buffer.
+    let mut copy = full.clone();
+    let Some(Some(Ok(frame))) = futures::FutureExt::now_or_never(copy.frame()) else { return false };
+    frame.into_data().is_ok_and(|d: Bytes| is_refusal_500(d.as_ref()))
 }
 
 /// The same request again, body included (bodies are small: an object or a review).

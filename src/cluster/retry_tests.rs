@@ -9,6 +9,8 @@ use tower::{Layer, Service};
 #[derive(Clone, Copy)]
 enum Answer {
     Status(u16, Option<u64>),
+    /// A status with this body.
+    Body(u16, &'static str),
     Refused,
 }
 
@@ -39,7 +41,7 @@ impl Mock {
 fn client(
     mock: &Arc<Mock>,
     policy: Policy,
-) -> impl Service<Request<Body>, Response = Response<String>, Error = tower::BoxError> + use<> {
+) -> impl Service<Request<Body>, Response = Response<RetryBody<String>>, Error = tower::BoxError> + use<> {
     let mock = mock.clone();
     let svc = tower::service_fn(move |req: Request<Body>| {
         let mock = mock.clone();
@@ -62,6 +64,7 @@ fn client(
                     }
                     Ok(resp.body(String::new()).unwrap())
                 }
+                Answer::Body(code, body) => Ok(Response::builder().status(code).body(body.to_string()).unwrap()),
             }
         }
     });
@@ -76,7 +79,7 @@ fn req(method: Method, uri: &str, body: &str) -> Request<Body> {
 }
 
 async fn send(
-    svc: &mut (impl Service<Request<Body>, Response = Response<String>, Error = tower::BoxError> + Send),
+    svc: &mut (impl Service<Request<Body>, Response = Response<RetryBody<String>>, Error = tower::BoxError> + Send),
     r: Request<Body>,
 ) -> Result<u16, String> {
     svc.ready().await.map_err(|e| e.to_string())?;
@@ -179,6 +182,29 @@ async fn attempts_and_time_are_bounded_and_the_jitter_stays_within_its_step() {
     assert_eq!(send(&mut svc, req(Method::GET, "/api/v1/pods", "")).await, Ok(503));
     assert!(started.elapsed() <= Duration::from_secs(2));
     assert!((3..12).contains(&mock.calls()), "{} calls", mock.calls());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_500_that_refuses_the_body_is_the_answer_and_others_are_retried() {
+    // A server-side apply whose body does not fit the schema: the API server's final word.
+    let typed = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"failed to create typed patch object (rng/web; apps/v1, Kind=Deployment): .spec.replicas: expected numeric (int or float), got string","code":500}"#;
+    let uri = "/apis/apps/v1/namespaces/rng/deployments/web?fieldManager=meshdeck&dryRun=All";
+    let mock = Mock::new(&[Answer::Body(500, typed), Answer::Status(200, None)]);
+    let mut svc = client(&mock, Policy::default());
+    let mut r = req(Method::PATCH, uri, "{}");
+    r.headers_mut().insert("content-type", "application/apply-patch+yaml".parse().unwrap());
+    svc.ready().await.unwrap();
+    let resp = svc.call(r).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 500);
+    assert_eq!(resp.into_body().collect().await.unwrap().to_bytes(), typed.as_bytes(), "the body reaches the caller");
+    assert_eq!(mock.calls(), 1);
+
+    // An internal error is passing: sent again.
+    let internal = r#"{"kind":"Status","status":"Failure","message":"Internal error occurred: etcdserver: leader changed","reason":"InternalError","code":500}"#;
+    let mock = Mock::new(&[Answer::Body(500, internal), Answer::Status(200, None)]);
+    let mut svc = client(&mock, Policy::default());
+    assert_eq!(send(&mut svc, req(Method::PATCH, uri, "{}")).await, Ok(200));
+    assert_eq!(mock.calls(), 2);
 }
 
 #[test]

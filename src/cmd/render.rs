@@ -34,8 +34,9 @@ pub fn preview_text(p: &Preview, color: bool) -> String {
         for c in &i.conflicts {
             out.push_str(&format!("   conflict: {c}\n"));
         }
+        // A conflict's error repeats its fields; a refusal after the conflicts is news.
         if let Some(e) = &i.error
-            && i.conflicts.is_empty()
+            && (i.conflicts.is_empty() || i.status != ItemStatus::Conflict)
         {
             out.push_str(&format!("   {e}\n"));
         }

@@ -3,7 +3,7 @@
 
 use crate::common::cli::{Cli, both, code, text};
 use crate::common::sim;
-use meshdeck::sim::api::faults::Faults;
+use meshdeck::sim::api::faults::{Answer, Faults};
 use meshdeck::sim::run::{SimOptions, start};
 use serde_json::Value;
 
@@ -184,4 +184,136 @@ async fn the_journal_is_tied_to_its_cluster() {
     let out = one.run(&["undo", &id, "--yes"]).await;
     assert_eq!(code(&out), 2, "{}", both(&out));
     assert!(text(&out.stderr).contains(&format!("journal entry {id} was already undone by ")), "{}", both(&out));
+}
+
+/// The parts of an object an apply sets and its undo must restore exactly (the rollout
+/// controller's own revision annotation moves with every rollout).
+fn restorable(v: &Value) -> Value {
+    let mut annotations = v.pointer("/metadata/annotations").cloned().unwrap_or(serde_json::json!({}));
+    if let Some(a) = annotations.as_object_mut() {
+        a.remove("deployment.kubernetes.io/revision");
+    }
+    serde_json::json!({"labels": v.pointer("/metadata/labels"), "annotations": annotations, "spec": v["spec"]})
+}
+
+/// Three requests in ten fail, with 500 or 429, on every kind of request (lists, watches,
+/// gets, dry-runs, access reviews, writes — half of the failed writes after they were
+/// committed): the apply and its undo still do exactly what they previewed.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_apply_and_its_undo_are_exact_through_transient_errors() {
+    let h = sim(&["demo"], 50.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(&h, dir.path());
+    let client = crate::common::client(&h, "sim-admin").await;
+    let paths = [
+        DEPLOY,
+        "/apis/apps/v1/namespaces/rng/deployments/numbers-web",
+        PA,
+        "/apis/security.istio.io/v1/namespaces/rng/authorizationpolicies/numbers-api-allow",
+        "/apis/networking.istio.io/v1/namespaces/rng/virtualservices/numbers-web",
+    ];
+    let mut start = Vec::new();
+    for p in paths {
+        start.push(get(&client, p).await.map(|v| restorable(&v)));
+    }
+    std::fs::write(
+        &cli.plan,
+        format!(
+            "{HEAD}- action: inject\n  target: deploy/rng/numbers-api\n  restartedAt: 2026-11-27T01:00:00Z\n\
+             - action: inject\n  target: deploy/rng/numbers-web\n  restartedAt: 2026-11-27T01:00:00Z\n\
+             - action: mtls\n  target: ns/rng\n  mode: STRICT\n\
+             - action: allow\n  target: deploy/rng/numbers-api\n  from: [sa/rng/numbers-web]\n  methods: [GET]\n\
+             - action: route\n  service: svc/rng/numbers-web\n  hosts: [rng.example.com]\n  gateway: istio-system/ingressgateway\n"
+        ),
+    )
+    .unwrap();
+    // The intended result, from a clean run's dry-run: what every object must look like.
+    let shown: Value = serde_json::from_slice(&cli.run(&["diff", "-o", "json"]).await.stdout).unwrap();
+    let intended: Vec<Value> = shown["items"].as_array().unwrap().iter().map(|i| restorable(&i["result"])).collect();
+    assert_eq!(intended.len(), 5);
+
+    h.faults().set_error_answers(&[Answer::Status(500), Answer::Status(429)]);
+    h.faults().set_error_rate(0.3);
+    let applied = cli.run(&["apply", "--yes", "--force-conflicts"]).await;
+    assert_eq!(code(&applied), 0, "{}", both(&applied));
+    assert!(text(&applied.stdout).contains("5 of 5 changes applied"), "{}", both(&applied));
+    let struck_apply = h.faults().injected();
+    let undone = cli.run(&["undo", "last", "--yes", "--force-conflicts"]).await;
+    assert_eq!(code(&undone), 0, "{}", both(&undone));
+    let struck = h.faults().injected();
+    h.faults().set_error_rate(0.0);
+    assert!(struck_apply >= 10 && struck > struck_apply, "the faults struck: {struck_apply}, then {struck}");
+
+    // The apply's journal holds what each write made; it is what the dry-run showed.
+    let journal: Vec<Value> = serde_json::from_slice(&cli.run(&["journal", "-o", "json"]).await.stdout).unwrap();
+    assert_eq!(journal.len(), 2);
+    for (item, want) in journal[0]["items"].as_array().unwrap().iter().zip(&intended) {
+        assert_eq!(item["state"], "applied", "{item}");
+        let after = restorable(&item["after"]);
+        // The Deployments' template is what matters; their revision annotation moves.
+        assert_eq!(after["spec"]["template"], want["spec"]["template"], "{}", item["change"]["ref"]);
+        assert_eq!(after["spec"].get("mtls"), want["spec"].get("mtls"), "{}", item["change"]["ref"]);
+    }
+    // And the undo restored every object exactly, removing the ones the apply created.
+    for (p, was) in paths.iter().zip(&start) {
+        let now = get(&client, p).await.map(|v| restorable(&v));
+        assert_eq!(&now, was, "{p}");
+    }
+}
+
+/// Edits the API server or Istio's validation refuse: the preview shows the refusal per
+/// object, and the apply writes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn invalid_edits_are_refused_before_anything_is_written() {
+    let h = sim(&["demo"], 50.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(&h, dir.path());
+    let client = crate::common::client(&h, "sim-admin").await;
+    let deploy = get(&client, "/apis/apps/v1/namespaces/rng/deployments/numbers-web").await.unwrap();
+    let edit_pa = "- ref: {apiVersion: security.istio.io/v1, kind: PeerAuthentication, namespace: rng, name: default}\n  body: {apiVersion: security.istio.io/v1, kind: PeerAuthentication, metadata: {name: default, namespace: rng}, spec: {mtls: {mode: BOGUS}}}\n";
+    let edit_replicas = "- ref: {apiVersion: apps/v1, kind: Deployment, namespace: rng, name: numbers-web}\n  body: {apiVersion: apps/v1, kind: Deployment, metadata: {name: numbers-web, namespace: rng}, spec: {replicas: many}}\n";
+    let edit_selector = "- ref: {apiVersion: apps/v1, kind: Deployment, namespace: rng, name: numbers-web}\n  body: {apiVersion: apps/v1, kind: Deployment, metadata: {name: numbers-web, namespace: rng}, spec: {selector: {matchLabels: {app: other}}, template: {metadata: {labels: {app: other}}}}}\n";
+    let cases = [
+        (
+            "- action: mtls\n  target: ns/rng\n  mode: STRICT\n",
+            edit_pa,
+            "PeerAuthentication rng/default",
+            "spec.mtls.mode: Unsupported value: \"BOGUS\"",
+        ),
+        (
+            "- action: restart\n  target: deploy/rng/numbers-web\n  restartedAt: 2026-11-27T01:00:00Z\n",
+            edit_replicas,
+            "Deployment rng/numbers-web",
+            "failed to create typed patch object",
+        ),
+        (
+            "- action: restart\n  target: deploy/rng/numbers-web\n  restartedAt: 2026-11-27T01:00:00Z\n",
+            edit_selector,
+            "Deployment rng/numbers-web",
+            "field is immutable",
+        ),
+    ];
+    for (action, edit, object, refusal) in cases {
+        std::fs::write(&cli.plan, format!("{HEAD}{action}edits:\n{edit}")).unwrap();
+        let diff = cli.run(&["diff"]).await;
+        assert!(text(&diff.stdout).contains(&format!("{object} [INVALID] edited by hand")), "{}", both(&diff));
+        assert!(text(&diff.stdout).contains(refusal), "{refusal}: {}", both(&diff));
+        let out = cli.run(&["apply", "--yes", "--force-conflicts", "--allow-errors"]).await;
+        assert_eq!(code(&out), 2, "{}", both(&out));
+        assert!(text(&out.stderr).contains(&format!("{object} (edited by hand")), "{}", both(&out));
+        assert!(text(&out.stderr).contains("refused by the API server"), "{}", both(&out));
+        assert!(text(&out.stderr).contains(refusal), "{refusal}: {}", both(&out));
+    }
+    assert_eq!(cli.journal_files(), 0, "nothing journaled");
+    let writes: Vec<String> = h
+        .log
+        .entries()
+        .iter()
+        .filter(|r| r.is_mutating() && !r.query.contains("dryRun=All") && !r.path.contains("selfsubject"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(writes, [] as [String; 0], "no write reached the cluster");
+    let after = get(&client, "/apis/apps/v1/namespaces/rng/deployments/numbers-web").await.unwrap();
+    assert_eq!(after["metadata"]["resourceVersion"], deploy["metadata"]["resourceVersion"]);
+    assert_eq!(mode(&get(&client, PA).await.unwrap()), "PERMISSIVE");
 }

@@ -7,6 +7,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod apply_faults;
 mod apply_headless;
 mod apply_safety;
 mod connection;

@@ -219,6 +219,7 @@ async fn dispatch(State(st): State<Arc<ApiState>>, req: Request) -> Response {
                 Err(e) => return status::error(400, "BadRequest", &format!("reading the request body: {e}")),
             };
             let info = inject::request_info(&method, &t, &query, &body);
+            st.faults.run_taps(&info);
             let strike = st.faults.decide(Some(&info));
             if let Some(s) = strike.filter(|s| s.timing == faults::Timing::Before) {
                 return inject::answer(&s, &info, &t, &user, kill.as_ref()).await;

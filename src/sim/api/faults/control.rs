@@ -50,8 +50,13 @@ struct State {
     struck: Vec<Struck>,
 }
 
+/// Runs when a matching request arrives, before it is served: another client acting at
+/// exactly that moment. Returns true to be spent.
+type Tap = Box<dyn FnMut(&RequestInfo) -> bool + Send>;
+
 pub struct FaultControl {
     state: Mutex<State>,
+    taps: Mutex<Vec<Tap>>,
 }
 
 impl FaultControl {
@@ -71,6 +76,7 @@ impl FaultControl {
                 injected: 0,
                 struck: Vec::new(),
             }),
+            taps: Mutex::new(Vec::new()),
         };
         for r in &f.rules {
             c.add(r.clone());
@@ -94,6 +100,19 @@ impl FaultControl {
 
     pub fn remove(&self, id: RuleId) {
         self.lock().rules.retain(|a| a.id != id);
+    }
+
+    /// Calls `f` with every request before it is served, until `f` returns true. For tests that
+    /// need another client to change the cluster at one precise step of a client's work (an
+    /// object created between two writes of an apply): the change is made before the request
+    /// is answered, so the interleaving is certain.
+    pub fn tap(&self, f: impl FnMut(&RequestInfo) -> bool + Send + 'static) {
+        self.taps.lock().unwrap_or_else(|e| e.into_inner()).push(Box::new(f));
+    }
+
+    /// Runs the taps for a request; spent ones are dropped.
+    pub(crate) fn run_taps(&self, req: &RequestInfo) {
+        self.taps.lock().unwrap_or_else(|e| e.into_inner()).retain_mut(|f| !f(req));
     }
 
     /// Removes every rule; the random error rate stays.
