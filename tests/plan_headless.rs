@@ -7,7 +7,7 @@
 mod common;
 
 use common::cli::{Cli, code, text};
-use common::{DEADLINE, sim, wait_for};
+use common::{DEADLINE, restorable, sim, wait_for};
 use kube::api::{Api, DynamicObject};
 use kube::core::{ApiResource, GroupVersionKind};
 use meshdeck::sim::run::SimHandle;
@@ -24,16 +24,6 @@ async fn get(client: &kube::Client, group: &str, kind: &str, ns: &str, name: &st
     let version = "v1";
     let o = api(client, group, version, kind, ns).get_opt(name).await.expect("get works")?;
     Some(serde_json::to_value(o).unwrap())
-}
-
-/// The parts of an object undo must restore exactly.
-fn restorable(v: &Value) -> Value {
-    let mut annotations = v.pointer("/metadata/annotations").cloned().unwrap_or(json!({}));
-    // The rollout controller's own bookkeeping moves with every rollout.
-    if let Some(a) = annotations.as_object_mut() {
-        a.remove("deployment.kubernetes.io/revision");
-    }
-    json!({"labels": v.pointer("/metadata/labels"), "annotations": annotations, "spec": v["spec"]})
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -286,16 +276,8 @@ async fn export_writes_one_file_per_object() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_apply_leaves_a_journal_undo_can_use() {
-    use meshdeck::sim::api::faults::Faults;
-    use meshdeck::sim::run::{SimOptions, start};
     // Slow answers, so the apply can be caught between two writes.
-    let opts = SimOptions {
-        scenarios: vec!["demo".into()],
-        time_scale: 50.0,
-        faults: Faults::parse("latency=300").unwrap(),
-        ..SimOptions::default()
-    };
-    let h = start(opts).await.unwrap();
+    let h = common::sim_with_faults(&["demo"], 50.0, "latency=300").await;
     let dir = tempfile::tempdir().unwrap();
     let cli = Cli::new(&h, dir.path());
     let client = common::client(&h, "sim-admin").await;

@@ -10,12 +10,28 @@ use std::future::Future;
 use std::time::Duration;
 
 pub async fn sim(scenarios: &[&str], time_scale: f64) -> SimHandle {
+    sim_with_faults(scenarios, time_scale, "").await
+}
+
+/// A simulated cluster started with `--faults SPEC`.
+pub async fn sim_with_faults(scenarios: &[&str], time_scale: f64, faults: &str) -> SimHandle {
     let opts = SimOptions {
         scenarios: scenarios.iter().map(|s| s.to_string()).collect(),
         time_scale,
+        faults: meshdeck::sim::api::faults::Faults::parse(faults).expect("a fault spec"),
         ..SimOptions::default()
     };
     start(opts).await.expect("simulated cluster starts")
+}
+
+/// The parts of an object an apply sets and its undo must restore exactly (the rollout
+/// controller's own revision annotation moves with every rollout).
+pub fn restorable(v: &serde_json::Value) -> serde_json::Value {
+    let mut annotations = v.pointer("/metadata/annotations").cloned().unwrap_or(serde_json::json!({}));
+    if let Some(a) = annotations.as_object_mut() {
+        a.remove("deployment.kubernetes.io/revision");
+    }
+    serde_json::json!({"labels": v.pointer("/metadata/labels"), "annotations": annotations, "spec": v["spec"]})
 }
 
 pub async fn client(h: &SimHandle, context: &str) -> kube::Client {

@@ -4,29 +4,15 @@
 //! never writes over an object another client made while it ran.
 
 use crate::common::sim;
+use crate::support::{engine, forced, plan};
+use meshdeck::apply::ApplyOptions;
 use meshdeck::apply::http;
-use meshdeck::apply::{ApplyOptions, Engine, EngineOptions};
-use meshdeck::plan::{ItemState, ObjRef, Plan};
+use meshdeck::plan::{ItemState, ObjRef};
 use meshdeck::sim::api::faults::{Answer, Rule, Verb};
 use meshdeck::sim::kinds;
 use meshdeck::sim::ops::WriteOpts;
 use meshdeck::sim::run::SimHandle;
 use serde_json::json;
-use std::path::Path;
-
-async fn engine(h: &SimHandle, journal: &Path) -> Engine {
-    let (client, conn) =
-        meshdeck::cluster::client::connect_with(Some(&h.kubeconfig_path), Some("sim-admin"), false).await.unwrap();
-    Engine::new(client, conn, EngineOptions { journal_dir: Some(journal.to_path_buf()), ..Default::default() }).unwrap()
-}
-
-fn plan(yaml: &str) -> Plan {
-    Plan::from_yaml(&format!("apiVersion: meshdeck.dev/v1alpha1\nkind: Plan\nactions:\n{yaml}"), "test").unwrap()
-}
-
-fn forced() -> ApplyOptions {
-    ApplyOptions { force_conflicts: true, ..ApplyOptions::default() }
-}
 
 fn states(r: &meshdeck::apply::ApplyReport) -> Vec<ItemState> {
     r.entry.items.iter().map(|i| i.state).collect()

@@ -2,9 +2,8 @@
 //! that block an apply, and a journal shared by two clusters.
 
 use crate::common::cli::{Cli, both, code, text};
-use crate::common::sim;
-use meshdeck::sim::api::faults::{Answer, Faults};
-use meshdeck::sim::run::{SimOptions, start};
+use crate::common::{restorable, sim};
+use meshdeck::sim::api::faults::Answer;
 use serde_json::Value;
 
 const HEAD: &str = "apiVersion: meshdeck.dev/v1alpha1\nkind: Plan\nactions:\n";
@@ -37,13 +36,7 @@ fn template(v: &Value) -> (Option<String>, Option<String>) {
 /// and said why; and undoing what was applied, newest first, restores the start.
 #[tokio::test(flavor = "multi_thread")]
 async fn two_applies_at_once_lose_nothing() {
-    let opts = SimOptions {
-        scenarios: vec!["demo".into()],
-        time_scale: 50.0,
-        faults: Faults::parse("latency=300").unwrap(),
-        ..SimOptions::default()
-    };
-    let h = start(opts).await.unwrap();
+    let h = crate::common::sim_with_faults(&["demo"], 50.0, "latency=300").await;
     let dir = tempfile::tempdir().unwrap();
     let a = Cli::new(&h, dir.path());
     let b = Cli { plan: dir.path().join("b.yaml"), ..Cli::new(&h, dir.path()) };
@@ -184,16 +177,6 @@ async fn the_journal_is_tied_to_its_cluster() {
     let out = one.run(&["undo", &id, "--yes"]).await;
     assert_eq!(code(&out), 2, "{}", both(&out));
     assert!(text(&out.stderr).contains(&format!("journal entry {id} was already undone by ")), "{}", both(&out));
-}
-
-/// The parts of an object an apply sets and its undo must restore exactly (the rollout
-/// controller's own revision annotation moves with every rollout).
-fn restorable(v: &Value) -> Value {
-    let mut annotations = v.pointer("/metadata/annotations").cloned().unwrap_or(serde_json::json!({}));
-    if let Some(a) = annotations.as_object_mut() {
-        a.remove("deployment.kubernetes.io/revision");
-    }
-    serde_json::json!({"labels": v.pointer("/metadata/labels"), "annotations": annotations, "spec": v["spec"]})
 }
 
 /// Three requests in ten fail, with 500 or 429, on every kind of request (lists, watches,

@@ -2,24 +2,13 @@
 //! journal's ties to its cluster, against the simulated cluster through the engine.
 
 use crate::common::{DEADLINE, sim, wait_for};
+use crate::support::{engine, forced, plan};
 use meshdeck::apply::http;
-use meshdeck::apply::{ApplyOptions, ApplyRefusal, Engine, EngineOptions, lock};
-use meshdeck::plan::{ItemStatus, ObjRef, Plan};
+use meshdeck::apply::{ApplyOptions, ApplyRefusal, Engine, lock};
+use meshdeck::plan::{ItemStatus, ObjRef};
 use meshdeck::sim::kinds;
 use meshdeck::sim::ops::WriteOpts;
-use meshdeck::sim::run::SimHandle;
 use serde_json::{Value, json};
-use std::path::Path;
-
-async fn engine(h: &SimHandle, journal: &Path) -> Engine {
-    let (client, conn) =
-        meshdeck::cluster::client::connect_with(Some(&h.kubeconfig_path), Some("sim-admin"), false).await.unwrap();
-    Engine::new(client, conn, EngineOptions { journal_dir: Some(journal.to_path_buf()), ..Default::default() }).unwrap()
-}
-
-fn plan(yaml: &str) -> Plan {
-    Plan::from_yaml(&format!("apiVersion: meshdeck.dev/v1alpha1\nkind: Plan\nactions:\n{yaml}"), "test").unwrap()
-}
 
 fn pa(ns: &str) -> ObjRef {
     ObjRef::new("security.istio.io/v1", "PeerAuthentication", ns, "default")
@@ -31,11 +20,6 @@ fn deploy(ns: &str, name: &str) -> ObjRef {
 
 async fn live(e: &Engine, r: &ObjRef) -> Value {
     http::get(e.client(), r).await.unwrap().unwrap()
-}
-
-/// The demo's PeerAuthentications were made with kubectl: taking their mode over is confirmed.
-fn forced() -> ApplyOptions {
-    ApplyOptions { force_conflicts: true, ..ApplyOptions::default() }
 }
 
 fn refusal(err: &anyhow::Error) -> ApplyRefusal {

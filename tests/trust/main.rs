@@ -12,3 +12,4 @@ mod apply_headless;
 mod apply_safety;
 mod connection;
 mod sim_validation;
+mod support;
