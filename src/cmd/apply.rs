@@ -29,8 +29,16 @@ pub async fn run_undo(args: UndoArgs, global: GlobalArgs) -> anyhow::Result<u8> 
     } else {
         engine.journal().get(&args.entry)?
     };
+    if let Some(u) = &entry.undone {
+        anyhow::bail!(
+            "journal entry {} was already undone by {} at {}; there is nothing left to undo",
+            entry.id,
+            u.by,
+            u.at
+        );
+    }
     let plan = Plan { actions: vec![Action::Undo { entry: entry.id.clone() }], ..Plan::default() };
-    apply_plan(&engine, &plan, &args.confirm, &format!("undo of journal entry {}", entry.id)).await
+    apply_plan(&engine, &plan, &args.confirm, "undo").await
 }
 
 async fn apply_plan(engine: &Engine, plan: &Plan, confirm: &ConfirmArgs, place: &str) -> anyhow::Result<u8> {
