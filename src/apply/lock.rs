@@ -55,10 +55,18 @@ pub fn try_acquire(path: &Path, holder: &str) -> anyhow::Result<Result<ApplyLock
     match file.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
+            // The holder writes its line just after it takes the lock: give it a moment.
             let mut text = String::new();
-            let _ = file.read_to_string(&mut text);
+            for _ in 0..50 {
+                text.clear();
+                let _ = file.rewind().and_then(|()| file.read_to_string(&mut text));
+                if !text.trim().is_empty() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
             let holder = match text.trim() {
-                "" => "a process that has not said who it is yet".to_string(),
+                "" => "a process that has not said who it is".to_string(),
                 t => t.chars().take(300).collect(),
             };
             return Ok(Err(LockHeld { holder }));
