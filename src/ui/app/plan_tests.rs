@@ -403,3 +403,33 @@ fn undo_is_staged_from_the_journal() {
     app.update(Intent::Back);
     assert_eq!(app.screen, Screen::Namespaces, "back to where the journal was opened from");
 }
+
+#[test]
+fn error_findings_take_a_second_enter_and_then_apply_past_them() {
+    let mut app = app_with_preview(demo_view());
+    let crate::ui::app::plan_state::PreviewState::Ready { preview, .. } = &mut app.plan.preview else {
+        panic!("a preview is shown")
+    };
+    preview.findings.push(crate::plan::Finding {
+        severity: crate::plan::Severity::Error,
+        action: None,
+        message: "edit 1 (PeerAuthentication legacy/default): the plan applies no such object".into(),
+    });
+    let shown = preview.clone();
+    app.update(Intent::ApplyPlan);
+    app.update(Intent::TakeOver);
+    assert!(app.update(Intent::Submit).is_empty(), "the first Enter only warns");
+    assert_eq!(
+        app.plan.confirm.as_ref().unwrap().error.as_deref(),
+        Some("the preview has 1 error finding: Enter again applies anyway, Esc goes back")
+    );
+    let effects = app.update(Intent::Submit);
+    assert_eq!(
+        effects,
+        vec![Effect::Apply {
+            plan: migration_plan(),
+            preview: shown,
+            options: crate::ui::backend::ApplyOptions { force_conflicts: true, allow_errors: true }
+        }]
+    );
+}
