@@ -300,3 +300,29 @@ async fn invalid_edits_are_refused_before_anything_is_written() {
     assert_eq!(after["metadata"]["resourceVersion"], deploy["metadata"]["resourceVersion"]);
     assert_eq!(mode(&get(&client, PA).await.unwrap()), "PERMISSIVE");
 }
+
+/// A user who may not write is told so per object, each refusal naming its own object.
+#[tokio::test(flavor = "multi_thread")]
+async fn refusals_name_each_object() {
+    let h = sim(&["demo"], 50.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(&h, dir.path());
+    std::fs::write(
+        &cli.plan,
+        format!(
+            "{HEAD}- action: restart\n  target: deploy/rng/numbers-api\n  restartedAt: 2026-11-27T01:00:00Z\n- action: restart\n  target: deploy/rng/numbers-web\n  restartedAt: 2026-11-27T01:00:00Z\n"
+        ),
+    )
+    .unwrap();
+    let out = cli.run(&["--context", "sim-viewer", "apply", "--yes"]).await;
+    assert_eq!(code(&out), 2, "{}", both(&out));
+    for name in ["numbers-api", "numbers-web"] {
+        assert!(
+            text(&out.stderr).contains(&format!(
+                "Deployment rng/{name} (restart): forbidden: may not patch Deployment rng/{name}: RBAC"
+            )),
+            "{name}: {}",
+            both(&out)
+        );
+    }
+}
