@@ -116,12 +116,15 @@ pub fn preflight(
         }
     }
 
+    // The snapshot's own root (istio-system when no mesh config can be read): a hidden
+    // ConfigMap must not make istiod look like a workload STRICT would cut off.
+    let root = after_snap.root_namespace();
     for (ns, servers) in &newly_strict {
         let mut pods = 0;
         let (mut other, mut same) = (Vec::new(), Vec::new());
         for row in &after.workloads {
             if SYSTEM_NAMESPACES.contains(&row.namespace.as_str())
-                || is_control_plane(row, after.root_namespace.as_deref().unwrap_or_default())
+                || is_control_plane(row, &root)
                 || servers.iter().any(|s| key(s) == key(row))
             {
                 continue;
