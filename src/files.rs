@@ -28,11 +28,6 @@ pub fn private_options() -> OpenOptions {
     o
 }
 
-/// Creates (truncating) a file with mode 0600.
-pub fn private_file(path: &Path) -> io::Result<File> {
-    private_options().truncate(true).open(path)
-}
-
 /// The hidden sibling `.NAME.SUFFIX` of `path`, in the same directory (so a rename between
 /// the two never crosses file systems).
 pub fn sibling(path: &Path, suffix: &str) -> PathBuf {

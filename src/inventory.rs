@@ -2,6 +2,7 @@
 //! a plain table. Formatting only; the caller connects and derives.
 
 use crate::mesh::MeshView;
+use crate::mesh::view::UNKNOWN;
 use std::borrow::Cow;
 use std::io::Write;
 
@@ -44,9 +45,6 @@ pub fn write(view: &MeshView, format: Format, out: &mut impl Write) -> std::io::
         Format::Table => out.write_all(table(view).as_bytes()),
     }
 }
-
-/// A cell whose value a forbidden kind hides; `warnings` says which.
-const UNKNOWN: &str = "?";
 
 fn ratio(part: Option<usize>, whole: Option<usize>) -> String {
     match (part, whole) {

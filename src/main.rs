@@ -20,22 +20,21 @@ fn main() -> ExitCode {
         }
     };
     let global = cli.global.clone();
-    meshdeck::cluster::client::set_default_request_timeout(global.request_timeout.0);
     let result = rt.block_on(async {
         match cli.command {
             Some(Command::Sim(args)) => run_sim(args).await.map(|()| 0),
             Some(Command::Demo(args)) => run_demo(args, global).await.map(|()| 0),
             Some(Command::Inventory(args)) => run_inventory(args, global).await.map(|()| 0),
             Some(Command::Stage(args)) => cmd::run_stage(args),
-            Some(Command::Diff(args)) => headless(&global, cmd::run_diff(args, global.clone())).await,
-            Some(Command::Apply(args)) => headless(&global, cmd::run_apply(args, global.clone())).await,
-            Some(Command::Undo(args)) => headless(&global, cmd::run_undo(args, global.clone())).await,
+            Some(Command::Diff(args)) => headless(&global, |c| cmd::run_diff(args, c)).await,
+            Some(Command::Apply(args)) => headless(&global, |c| cmd::run_apply(args, c)).await,
+            Some(Command::Undo(args)) => headless(&global, |c| cmd::run_undo(args, c)).await,
             // The journal works offline: no connection check.
             Some(Command::Journal(args)) => {
                 init_stderr_logging();
                 cmd::run_journal(args, global).await
             }
-            Some(Command::Export(args)) => headless(&global, cmd::run_export(args, global.clone())).await,
+            Some(Command::Export(args)) => headless(&global, |c| cmd::run_export(args, c)).await,
             None => run_ui(global).await.map(|()| 0),
         }
     });
@@ -52,12 +51,16 @@ fn main() -> ExitCode {
     }
 }
 
-/// Headless commands that reach the cluster log warnings to stderr, and check the connection
-/// before anything else.
-async fn headless(global: &GlobalArgs, f: impl std::future::Future<Output = anyhow::Result<u8>>) -> anyhow::Result<u8> {
+/// Headless commands that reach the cluster log warnings to stderr, check the connection
+/// before anything else, and then work with that connection.
+async fn headless<F, Fut>(global: &GlobalArgs, f: F) -> anyhow::Result<u8>
+where
+    F: FnOnce(meshdeck::cluster::client::Connected) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<u8>>,
+{
     init_stderr_logging();
-    preflight(global).await?;
-    f.await
+    let connected = preflight(global).await?;
+    f(connected).await
 }
 
 /// Reads the kubeconfig and asks the API server for discovery, so a connection that cannot

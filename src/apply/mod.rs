@@ -73,7 +73,7 @@ impl Engine {
         self.cluster_uid
             .get_or_init(|| async {
                 let ns = crate::plan::ObjRef::new("v1", "Namespace", "", "kube-system");
-                match write::read(&self.client, &ns).await {
+                match http::get(&self.client, &ns).await {
                     Ok(Some(v)) => v.pointer("/metadata/uid").and_then(serde_json::Value::as_str).map(String::from),
                     Ok(None) => None,
                     Err(e) => {
@@ -88,12 +88,25 @@ impl Engine {
 
     /// The journal's entries for this cluster (every cluster's with `all`), oldest first.
     pub async fn entries(&self, all: bool) -> anyhow::Result<Vec<crate::plan::JournalEntry>> {
-        let mut entries = self.journal.list()?;
-        if !all {
-            let uid = self.cluster_uid().await;
-            entries.retain(|e| e.is_of_cluster(&self.conn.server, uid.as_deref()));
+        if all {
+            return self.list().await;
         }
+        let uid = self.cluster_uid().await;
+        self.entries_of(uid.as_deref()).await
+    }
+
+    /// The journal's entries of the cluster with kube-system uid `uid` at this engine's server
+    /// (by the server alone when `uid` is unknown), oldest first.
+    pub async fn entries_of(&self, uid: Option<&str>) -> anyhow::Result<Vec<crate::plan::JournalEntry>> {
+        let mut entries = self.list().await?;
+        entries.retain(|e| e.is_of_cluster(&self.conn.server, uid));
         Ok(entries)
+    }
+
+    /// Every entry, read off the async task: a journal is a directory of files.
+    async fn list(&self) -> anyhow::Result<Vec<crate::plan::JournalEntry>> {
+        let journal = self.journal.clone();
+        tokio::task::spawn_blocking(move || journal.list()).await?
     }
 
     pub fn connection(&self) -> &Connection {
@@ -140,21 +153,28 @@ impl Engine {
             })
             .collect();
         // Only this cluster's entries can be undone here; `last` is this cluster's last.
-        let mut entries = if undone.is_empty() { Vec::new() } else { self.entries(false).await? };
-        for id in undone.iter().filter(|id| **id != "last" && !entries.iter().any(|e| e.id == **id)) {
-            if let Some(e) = self.journal.list()?.into_iter().find(|e| e.id == *id) {
-                let uid = self.cluster_uid().await;
-                let ident = |server: &str, uid: Option<&str>| match uid {
-                    Some(u) => format!("{server}, kube-system uid {u}"),
-                    None => server.to_string(),
-                };
-                anyhow::bail!(
-                    "journal entry {id} was applied to another cluster ({}), not to this one ({}); undo it with a context of that cluster",
-                    ident(&e.server, e.cluster_uid.as_deref()),
-                    ident(&self.conn.server, uid.as_deref()),
-                );
-            }
+        let (mut entries, uid) = if undone.is_empty() {
+            (Vec::new(), None)
+        } else {
+            let uid = self.cluster_uid().await;
+            (self.list().await?, uid)
+        };
+        if let Some(e) = entries
+            .iter()
+            .find(|e| undone.contains(&e.id.as_str()) && !e.is_of_cluster(&self.conn.server, uid.as_deref()))
+        {
+            let ident = |server: &str, uid: Option<&str>| match uid {
+                Some(u) => format!("{server}, kube-system uid {u}"),
+                None => server.to_string(),
+            };
+            anyhow::bail!(
+                "journal entry {} was applied to another cluster ({}), not to this one ({}); undo it with a context of that cluster",
+                e.id,
+                ident(&e.server, e.cluster_uid.as_deref()),
+                ident(&self.conn.server, uid.as_deref()),
+            );
         }
+        entries.retain(|e| e.is_of_cluster(&self.conn.server, uid.as_deref()));
         // An apply killed midway left Pending items: settle them before their inverse is made.
         let last = entries.last().map(|e| e.id.clone());
         let named = |e: &crate::plan::JournalEntry| {

@@ -189,23 +189,27 @@ pub(super) async fn apply(
         None => conn.user.clone(),
     };
     let lock_path = lock::lock_path(journal.dir(), cluster_uid.as_deref().unwrap_or(&conn.server));
-    let _lock = lock::try_acquire(&lock_path, &holder(conn, plan, &user))??;
+    let who = holder(conn, plan, &user);
+    // Taking the lock may wait a moment for a holder to say who it is: off the async task.
+    let _lock = tokio::task::spawn_blocking(move || lock::try_acquire(&lock_path, &who)).await???;
     let items = to_write(preview);
     let mut befores = Vec::with_capacity(items.len());
     let mut moved = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut read: HashMap<&ObjRef, Option<Value>> = HashMap::new();
     for i in &items {
-        let now = write::read(client, &i.change.target)
-            .await
-            .map_err(|e| anyhow::anyhow!("re-reading {}: {e}", i.change.target.display()))?;
-        // An object two changes write is checked once: its second preview read the same state.
-        if seen.insert(i.change.target.clone()) {
+        // An object two changes write is read and checked once: its second preview read the
+        // same state.
+        let target = &i.change.target;
+        if !read.contains_key(target) {
+            let now =
+                http::get(client, target).await.map_err(|e| anyhow::anyhow!("re-reading {}: {e}", target.display()))?;
             let m = guard::moved(&i.change.op, i.live.as_ref(), now.as_ref());
             if !m.is_empty() {
-                moved.push(format!("{} ({})", i.change.target.display(), m.join("; ")));
+                moved.push(format!("{} ({})", target.display(), m.join("; ")));
             }
+            read.insert(target, now);
         }
-        befores.push(now);
+        befores.push(read[target].clone());
     }
     if !moved.is_empty() {
         return Err(ApplyRefusal::ChangedSincePreview(moved).into());

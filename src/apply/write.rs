@@ -41,20 +41,6 @@ async fn pause(e: Option<&ApiError>, attempt: u32) {
     tokio::time::sleep(wait + jitter).await;
 }
 
-/// Reads the object, sending the read again on transient errors.
-pub(super) async fn read(client: &kube::Client, target: &ObjRef) -> Result<Option<Value>, ApiError> {
-    let mut attempt = 0;
-    loop {
-        match http::get(client, target).await {
-            Err(e) if e.is_transient() && attempt + 1 < ATTEMPTS => {
-                attempt += 1;
-                pause(Some(&e), attempt).await;
-            }
-            other => return other,
-        }
-    }
-}
-
 /// Sends the conditional form of `op`; a delete is also conditional on `read`'s version.
 async fn send(
     client: &kube::Client,
@@ -83,7 +69,8 @@ pub(super) async fn write(client: &kube::Client, journal: &Journal, entry: &mut 
         if attempt > 1 {
             pause(last.as_ref(), attempt).await;
         }
-        let now = match read(client, target).await {
+        // The client sends a read again on transient errors itself (its retry layer).
+        let now = match http::get(client, target).await {
             Ok(v) => v,
             Err(e) => {
                 return stop(journal, entry, index, format!("reading {} before the write: {e}", target.display()));
@@ -131,7 +118,7 @@ pub(super) async fn write(client: &kube::Client, journal: &Journal, entry: &mut 
         }
         // No answer, throttled or a server error: the write may or may not have happened.
         pause(Some(&err), attempt).await;
-        let again = match read(client, target).await {
+        let again = match http::get(client, target).await {
             Ok(v) => v,
             Err(e) => {
                 let why = format!(
@@ -180,18 +167,19 @@ fn done(journal: &Journal, entry: &mut JournalEntry, index: usize, after: Option
 }
 
 fn stop(journal: &Journal, entry: &mut JournalEntry, index: usize, why: String) -> bool {
-    let item = &mut entry.items[index];
-    item.state = ItemState::Failed;
-    item.error = Some(why);
-    let _ = journal.save(entry);
-    false
+    end(journal, entry, index, ItemState::Failed, why)
 }
 
 /// Whether the write took effect cannot be told: the item stays Pending, which undo settles
 /// against the cluster before making its inverse.
 fn unknown(journal: &Journal, entry: &mut JournalEntry, index: usize, why: String) -> bool {
+    end(journal, entry, index, ItemState::Pending, why)
+}
+
+/// Ends the item without an outcome of Applied; the apply stops here.
+fn end(journal: &Journal, entry: &mut JournalEntry, index: usize, state: ItemState, why: String) -> bool {
     let item = &mut entry.items[index];
-    item.state = ItemState::Pending;
+    item.state = state;
     item.error = Some(why);
     let _ = journal.save(entry);
     false

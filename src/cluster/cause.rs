@@ -96,7 +96,7 @@ impl Cause {
 }
 
 /// Every error in the chain, including those an `io::Error` wraps.
-fn chain<'a>(e: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static)> {
+pub(crate) fn chain<'a>(e: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static)> {
     let mut out = Vec::new();
     let mut next = Some(e);
     while let Some(err) = next {

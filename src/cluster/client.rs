@@ -14,7 +14,6 @@ use kube::client::{Body, ClientBuilder};
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
@@ -53,31 +52,10 @@ pub struct Connected {
 /// connections and never answers is named rather than waited on forever.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The process's `--request-timeout` in milliseconds (0: none), for callers that connect
-/// through [`connect`] and [`connect_with`].
-static REQUEST_TIMEOUT_MS: AtomicU64 = AtomicU64::new(DEFAULT_REQUEST_TIMEOUT.as_millis() as u64);
-
-/// Sets the request timeout [`connect`] and [`connect_with`] use (`main` sets it from the flag).
-pub fn set_default_request_timeout(t: Option<Duration>) {
-    let ms = t.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1));
-    REQUEST_TIMEOUT_MS.store(ms, Ordering::Relaxed);
-}
-
-pub fn default_request_timeout() -> Option<Duration> {
-    match REQUEST_TIMEOUT_MS.load(Ordering::Relaxed) {
-        0 => None,
-        ms => Some(Duration::from_millis(ms)),
-    }
-}
-
-/// Loads the kubeconfig (a path, else $KUBECONFIG / ~/.kube/config) and returns a client for
-/// `context` (else the current context).
-pub async fn connect(kubeconfig: Option<&Path>, context: Option<&str>) -> anyhow::Result<(kube::Client, Connection)> {
-    connect_with(kubeconfig, context, false).await
-}
-
-/// As [`connect`]; with `read_only` the client refuses every request that could change the
-/// cluster (see [`is_mutating`]) before it leaves the process.
+/// A client for `context` of the kubeconfig (a path, else $KUBECONFIG / ~/.kube/config) with
+/// the default request timeout; with `read_only` the client refuses every request that could
+/// change the cluster (see [`is_mutating`]) before it leaves the process. The commands go
+/// through [`open`] with the command line's options; this is for tests and embedders.
 pub async fn connect_with(
     kubeconfig: Option<&Path>,
     context: Option<&str>,
@@ -87,7 +65,7 @@ pub async fn connect_with(
         kubeconfig: kubeconfig.map(Path::to_path_buf),
         context: context.map(str::to_string),
         read_only,
-        request_timeout: default_request_timeout(),
+        request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
     };
     let c = open(&opts).await?;
     Ok((c.client, c.conn))

@@ -78,16 +78,10 @@ pub fn retryable_status<B>(resp: &Response<B>) -> Option<Option<Duration>> {
 
 /// A failure to connect: nothing of the request was sent, so sending it again is safe.
 pub fn is_connect_error(e: &tower::BoxError) -> bool {
-    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e.as_ref());
-    while let Some(err) = next {
-        if err.downcast_ref::<hyper_util::client::legacy::Error>().is_some_and(|h| h.is_connect())
+    crate::cluster::cause::chain(e.as_ref()).into_iter().any(|err| {
+        err.downcast_ref::<hyper_util::client::legacy::Error>().is_some_and(|h| h.is_connect())
             || err.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
-        {
-            return true;
-        }
-        next = err.source();
-    }
-    false
+    })
 }
 
 #[derive(Clone, Copy, Default)]

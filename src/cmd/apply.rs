@@ -4,20 +4,21 @@
 
 use super::{EXIT_ERROR, render};
 use crate::apply::{ApplyOptions, Engine};
-use crate::cli::{ApplyArgs, ConfirmArgs, GlobalArgs, UndoArgs};
+use crate::cli::{ApplyArgs, ConfirmArgs, UndoArgs};
+use crate::cluster::client::Connected;
 use crate::plan::{Action, ItemStatus, Plan};
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 
-pub async fn run_apply(args: ApplyArgs, global: GlobalArgs) -> anyhow::Result<u8> {
+pub async fn run_apply(args: ApplyArgs, connected: Connected) -> anyhow::Result<u8> {
     let plan = super::plan_file::to_preview(&args.plan.file)?;
-    let engine = super::engine(&global).await?;
+    let engine = super::engine(connected)?;
     let place = args.plan.file.display().to_string();
     apply_plan(&engine, &plan, &args.confirm, &place).await
 }
 
-pub async fn run_undo(args: UndoArgs, global: GlobalArgs) -> anyhow::Result<u8> {
-    let engine = super::engine(&global).await?;
+pub async fn run_undo(args: UndoArgs, connected: Connected) -> anyhow::Result<u8> {
+    let engine = super::engine(connected)?;
     let entry = if args.entry == "last" {
         let server = &engine.connection().server;
         engine.entries(false).await?.pop().ok_or_else(|| {
@@ -29,13 +30,8 @@ pub async fn run_undo(args: UndoArgs, global: GlobalArgs) -> anyhow::Result<u8> 
     } else {
         engine.journal().get(&args.entry)?
     };
-    if let Some(u) = &entry.undone {
-        anyhow::bail!(
-            "journal entry {} was already undone by {} at {}; there is nothing left to undo",
-            entry.id,
-            u.by,
-            u.at
-        );
+    if let Some(refusal) = entry.undone_refusal() {
+        anyhow::bail!(refusal);
     }
     let plan = Plan { actions: vec![Action::Undo { entry: entry.id.clone() }], ..Plan::default() };
     apply_plan(&engine, &plan, &args.confirm, "undo").await

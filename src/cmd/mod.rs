@@ -35,7 +35,8 @@ pub use journal::run_journal;
 pub use stage::run_stage;
 
 use crate::apply::{Engine, EngineOptions};
-use crate::cli::{DiffArgs, DiffFormat, GlobalArgs};
+use crate::cli::{DiffArgs, DiffFormat};
+use crate::cluster::client::Connected;
 use std::io::IsTerminal;
 
 /// Exit codes of `diff` (and errors everywhere).
@@ -63,18 +64,15 @@ pub fn stdout_closed(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.downcast_ref::<StdoutError>().is_some_and(|s| broken(&s.0)))
 }
 
-/// Connects (honouring `--read-only`) and opens the journal.
-pub async fn engine(global: &GlobalArgs) -> anyhow::Result<Engine> {
-    let (client, conn) =
-        crate::cluster::client::connect_with(global.kubeconfig.as_deref(), global.context.as_deref(), global.read_only)
-            .await?;
-    Engine::new(client, conn, EngineOptions::default())
+/// The engine on a connection (its client honours `--read-only`), with the journal opened.
+pub fn engine(c: Connected) -> anyhow::Result<Engine> {
+    Engine::new(c.client, c.conn, EngineOptions::default())
 }
 
 /// `meshdeck diff`: exit 0 when nothing would change, 1 when something would.
-pub async fn run_diff(args: DiffArgs, global: GlobalArgs) -> anyhow::Result<u8> {
+pub async fn run_diff(args: DiffArgs, connected: Connected) -> anyhow::Result<u8> {
     let plan = plan_file::to_preview(&args.plan.file)?;
-    let engine = engine(&global).await?;
+    let engine = engine(connected)?;
     let preview = engine.preview(&plan).await.map_err(|e| anyhow::anyhow!("{}: {e:#}", args.plan.file.display()))?;
     match args.output {
         DiffFormat::Json => outln!("{}", serde_json::to_string_pretty(&preview)?)?,

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// Namespaces istiod never injects (`IgnoredNamespaces`).
 pub const IGNORED_NAMESPACES: [&str; 4] = ["kube-system", "kube-public", "kube-node-lease", "local-path-storage"];
 const INJECT: &str = "sidecar.istio.io/inject";
-const REV: &str = "istio.io/rev";
+pub(super) const REV: &str = "istio.io/rev";
 const TAG: &str = "istio.io/tag";
 const NS_INJECTION: &str = "istio-injection";
 

@@ -120,7 +120,7 @@ pub struct PeerAuthIndex<'a> {
     per_ns: HashMap<&'a str, NsPolicies<'a>>,
 }
 
-fn selector_of(pa: &PeerAuthentication) -> Option<&Labels> {
+pub(super) fn selector_of(pa: &PeerAuthentication) -> Option<&Labels> {
     pa.spec.selector.as_ref().map(|s| &s.match_labels).filter(|m| !m.is_empty())
 }
 

@@ -4,7 +4,7 @@
 //! row. Pure.
 
 use super::hidden::{Hidden, Input};
-use super::injection::{Decision, PodFacts, chooses_itself, opted_out, refused_regardless, stage_b};
+use super::injection::{Decision, PodFacts, REV, chooses_itself, opted_out, refused_regardless, stage_b};
 use super::revision::{PodStaleness, StaleList, Staleness, summarize};
 use super::snapshot::Snapshot;
 use super::view::{Unknown, WorkloadInjectionView};
@@ -32,8 +32,6 @@ pub fn any_of(facts: &[Option<bool>]) -> Option<bool> {
         Some(false)
     }
 }
-
-const REV: &str = "istio.io/rev";
 
 /// The hidden kinds of one snapshot and what they leave open, collected once per derive.
 #[derive(Debug, Default)]
@@ -63,7 +61,7 @@ impl<'a> Partial<'a> {
             for pa in snap.peer_authentications.values() {
                 let ns = pa.metadata.namespace.as_str();
                 if root_unknown {
-                    match pa.spec.selector.as_ref().is_some_and(|s| !s.match_labels.is_empty()) {
+                    match super::mtls::selector_of(pa).is_some() {
                         true => p.pa_selecting.insert(ns),
                         false => p.pa_wide.insert(ns),
                     };

@@ -6,6 +6,9 @@ use super::mtls::MtlsMode;
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 
+/// How a table cell shows a fact RBAC hid (its reason is in the row's `unknown` map).
+pub const UNKNOWN: &str = "?";
+
 /// The version of the inventory's JSON contract, bumped when a field changes type or
 /// meaning. 1 had no `schemaVersion`; 2 made facts that RBAC can hide nullable.
 pub const SCHEMA_VERSION: u32 = 2;

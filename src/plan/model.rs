@@ -408,6 +408,16 @@ impl JournalEntry {
         }
     }
 
+    /// Why the entry cannot be undone again, once it was.
+    pub fn undone_refusal(&self) -> Option<String> {
+        self.undone.as_ref().map(|u| {
+            format!(
+                "journal entry {} was already undone by {} at {}; there is nothing left to undo",
+                self.id, u.by, u.at
+            )
+        })
+    }
+
     /// One word for where the entry stands: applied, partial, failed, interrupted, undone.
     pub fn state(&self) -> &'static str {
         if self.undone.is_some() {

@@ -23,6 +23,12 @@ impl Kind {
         self.versions[0]
     }
 
+    /// `plural.group` (`deployments.apps`), or the plural alone in the core group: how the API
+    /// server names a resource in its messages.
+    pub fn qualified(&self) -> String {
+        if self.group.is_empty() { self.plural.to_string() } else { format!("{}.{}", self.plural, self.group) }
+    }
+
     pub fn api_version(&self, version: &str) -> String {
         if self.group.is_empty() { version.to_string() } else { format!("{}/{}", self.group, version) }
     }

@@ -64,8 +64,7 @@ impl OpError {
 
     /// The Status message kubectl prints, in the API server's wording.
     pub fn message(&self, kind: &Kind) -> String {
-        let resource =
-            if kind.group.is_empty() { kind.plural.to_string() } else { format!("{}.{}", kind.plural, kind.group) };
+        let resource = kind.qualified();
         match self {
             OpError::NotFound { name, .. } => format!("{resource} \"{name}\" not found"),
             OpError::AlreadyExists { name, .. } => format!("{resource} \"{name}\" already exists"),
@@ -81,14 +80,19 @@ impl OpError {
     }
 }
 
+/// The API server's words for a write whose resourceVersion precondition failed.
+pub fn conflict_message(kind: &Kind, name: &str) -> String {
+    format!(
+        "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+        kind.qualified()
+    )
+}
+
 fn store_err(kind: &Kind, e: StoreError) -> OpError {
     match e {
         StoreError::NotFound(_, name) => OpError::NotFound { kind: kind.plural.into(), name },
         StoreError::AlreadyExists(_, name) => OpError::AlreadyExists { kind: kind.plural.into(), name },
-        StoreError::Conflict(_, name) => OpError::Conflict(format!(
-            "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
-            if kind.group.is_empty() { kind.plural.to_string() } else { format!("{}.{}", kind.plural, kind.group) }
-        )),
+        StoreError::Conflict(_, name) => OpError::Conflict(conflict_message(kind, &name)),
         StoreError::Gone(a, b) => OpError::Gone(format!("too old resource version: {a} ({b})")),
     }
 }

@@ -68,7 +68,7 @@ impl SimHandle {
     /// Closes every open watch now, as a restarting API server would; the history stays, so a
     /// client resuming where it was goes on.
     pub fn close_watches(&self) {
-        self.state.watch_epoch.send_modify(|e| *e += 1);
+        self.state.close_watches();
     }
 
     /// Forgets the watch history up to now, as an etcd compaction does: a watch that resumes
@@ -99,7 +99,7 @@ impl Drop for WatchOutage {
 
 fn expire(state: &ApiState) {
     state.cluster.store.compact_all();
-    state.watch_epoch.send_modify(|e| *e += 1);
+    state.close_watches();
 }
 
 mod tempdir {
@@ -179,7 +179,7 @@ pub async fn start(opts: SimOptions) -> anyhow::Result<SimHandle> {
         tasks.push(tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
-                st.watch_epoch.send_modify(|e| *e += 1);
+                st.close_watches();
             }
         }));
     }

@@ -76,14 +76,8 @@ impl PlanBackend for EngineBackend {
     fn journal(&self) -> BoxFuture<'static, Result<Vec<JournalEntry>, String>> {
         let engine = self.engine.clone();
         Box::pin(async move {
-            let journal = engine.journal().clone();
-            let uid = engine.cluster_uid().await;
-            let mut entries = tokio::task::spawn_blocking(move || journal.list())
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| format!("{e:#}"))?;
             // Only this cluster's: an entry of another cluster cannot be undone here.
-            entries.retain(|e| e.is_of_cluster(&engine.connection().server, uid.as_deref()));
+            let mut entries = engine.entries(false).await.map_err(|e| format!("{e:#}"))?;
             entries.reverse(); // newest first
             Ok(entries)
         })

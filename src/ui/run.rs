@@ -190,7 +190,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             }
             _ = plan_poll.tick(), if plan_file.is_some() => {
                 if let Some(file) = plan_file.as_mut().filter(|f| f.changed()) {
-                    effects.extend(app.on_task(TaskResult::PlanReloaded(file.sync(&app.plan.plan))));
+                    // The file lock may be held by a `meshdeck stage` for a moment: not on a runtime worker.
+                    let synced = tokio::task::block_in_place(|| file.sync(&app.plan.plan));
+                    effects.extend(app.on_task(TaskResult::PlanReloaded(synced)));
                     dirty = true;
                 }
             }
@@ -235,7 +237,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
                 },
                 Effect::SavePlan(plan) => {
                     if let Some(file) = plan_file.as_mut() {
-                        queue.extend(app.on_task(TaskResult::PlanSaved(file.sync(&plan))));
+                        let synced = tokio::task::block_in_place(|| file.sync(&plan));
+                        queue.extend(app.on_task(TaskResult::PlanSaved(synced)));
                     }
                 }
                 Effect::Preview { plan, generation } => tasks.preview(session.backend.clone(), plan, generation),

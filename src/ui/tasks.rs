@@ -112,10 +112,6 @@ impl PlanFile {
         (PlanFile { path, base, seen }, read)
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// True when the file changed since this UI last read or wrote it: one `stat`, cheap
     /// enough for a timer of a second or two.
     pub fn changed(&self) -> bool {

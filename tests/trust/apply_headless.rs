@@ -17,6 +17,16 @@ fn http_get(path: &str) -> hyper::Request<Vec<u8>> {
     hyper::Request::get(path).body(Vec::new()).unwrap()
 }
 
+/// The demo cluster, a directory for the journal and the plan, and a plan holding `actions`
+/// (YAML of the plan after `actions:`), for tests that drive the binary with one plan.
+async fn demo_with_plan(actions: &str) -> (meshdeck::sim::run::SimHandle, tempfile::TempDir, Cli) {
+    let h = sim(&["demo"], 50.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(&h, dir.path());
+    std::fs::write(&cli.plan, format!("{HEAD}{actions}")).unwrap();
+    (h, dir, cli)
+}
+
 const PA: &str = "/apis/security.istio.io/v1/namespaces/rng/peerauthentications/default";
 const DEPLOY: &str = "/apis/apps/v1/namespaces/rng/deployments/numbers-api";
 
@@ -109,16 +119,10 @@ async fn two_applies_at_once_lose_nothing() {
 /// otherwise; nothing is written meanwhile.
 #[tokio::test(flavor = "multi_thread")]
 async fn error_findings_block_unless_allowed() {
-    let h = sim(&["demo"], 50.0).await;
-    let dir = tempfile::tempdir().unwrap();
-    let cli = Cli::new(&h, dir.path());
-    std::fs::write(
-        &cli.plan,
-        format!(
-            "{HEAD}- action: mtls\n  target: ns/bookinfo\n  mode: STRICT\nedits:\n- ref: {{apiVersion: security.istio.io/v1, kind: PeerAuthentication, namespace: legacy, name: default}}\n  body: {{apiVersion: security.istio.io/v1, kind: PeerAuthentication, metadata: {{name: default, namespace: legacy}}, spec: {{mtls: {{mode: STRICT}}}}}}\n"
-        ),
+    let (_h, _dir, cli) = demo_with_plan(
+        "- action: mtls\n  target: ns/bookinfo\n  mode: STRICT\nedits:\n- ref: {apiVersion: security.istio.io/v1, kind: PeerAuthentication, namespace: legacy, name: default}\n  body: {apiVersion: security.istio.io/v1, kind: PeerAuthentication, metadata: {name: default, namespace: legacy}, spec: {mtls: {mode: STRICT}}}\n",
     )
-    .unwrap();
+    .await;
     let out = cli.run(&["apply", "--yes"]).await;
     assert_eq!(code(&out), 2, "{}", both(&out));
     assert!(
@@ -304,16 +308,10 @@ async fn invalid_edits_are_refused_before_anything_is_written() {
 /// A user who may not write is told so per object, each refusal naming its own object.
 #[tokio::test(flavor = "multi_thread")]
 async fn refusals_name_each_object() {
-    let h = sim(&["demo"], 50.0).await;
-    let dir = tempfile::tempdir().unwrap();
-    let cli = Cli::new(&h, dir.path());
-    std::fs::write(
-        &cli.plan,
-        format!(
-            "{HEAD}- action: restart\n  target: deploy/rng/numbers-api\n  restartedAt: 2026-11-27T01:00:00Z\n- action: restart\n  target: deploy/rng/numbers-web\n  restartedAt: 2026-11-27T01:00:00Z\n"
-        ),
+    let (_h, _dir, cli) = demo_with_plan(
+        "- action: restart\n  target: deploy/rng/numbers-api\n  restartedAt: 2026-11-27T01:00:00Z\n- action: restart\n  target: deploy/rng/numbers-web\n  restartedAt: 2026-11-27T01:00:00Z\n",
     )
-    .unwrap();
+    .await;
     let out = cli.run(&["--context", "sim-viewer", "apply", "--yes"]).await;
     assert_eq!(code(&out), 2, "{}", both(&out));
     for name in ["numbers-api", "numbers-web"] {

@@ -31,14 +31,20 @@ fn refusal(e: kube::Error) -> (u16, String, String) {
     }
 }
 
-#[tokio::test]
-async fn the_three_invalid_edits_are_refused_and_nothing_changes() {
+/// An empty cluster with the namespace `rng`, and an admin client.
+async fn with_rng() -> (meshdeck::sim::run::SimHandle, kube::Client) {
     let h = sim(&[], 1.0).await;
     let c = client(&h, "sim-admin").await;
     let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "rng"}});
     let nss: Api<DynamicObject> =
         Api::all_with(c.clone(), &ApiResource::from_gvk(&GroupVersionKind::gvk("", "v1", "Namespace")));
     nss.patch("rng", &PatchParams::apply("meshdeck"), &Patch::Apply(&ns)).await.unwrap();
+    (h, c)
+}
+
+#[tokio::test]
+async fn the_three_invalid_edits_are_refused_and_nothing_changes() {
+    let (h, c) = with_rng().await;
     let pas = api(&c, "security.istio.io", "v1", "PeerAuthentication", "peerauthentications");
     let deploys = api(&c, "apps", "v1", "Deployment", "deployments");
     let pa = |mode: &str| json!({"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication", "metadata": {"name": "default", "namespace": "rng"}, "spec": {"mtls": {"mode": mode}}});
@@ -107,12 +113,7 @@ async fn the_three_invalid_edits_are_refused_and_nothing_changes() {
 /// What kubectl shows for the changed selector: the Status' causes name the field.
 #[tokio::test]
 async fn a_refusal_names_its_fields_in_the_status_details() {
-    let h = sim(&[], 1.0).await;
-    let c = client(&h, "sim-admin").await;
-    let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "rng"}});
-    let nss: Api<DynamicObject> =
-        Api::all_with(c.clone(), &ApiResource::from_gvk(&GroupVersionKind::gvk("", "v1", "Namespace")));
-    nss.patch("rng", &PatchParams::apply("meshdeck"), &Patch::Apply(&ns)).await.unwrap();
+    let (_h, c) = with_rng().await;
     let deploys = api(&c, "apps", "v1", "Deployment", "deployments");
     deploys.patch("web", &PatchParams::apply("meshdeck"), &Patch::Apply(deployment("web", json!(2)))).await.unwrap();
     let req = hyper::Request::patch("/apis/apps/v1/namespaces/rng/deployments/web?fieldManager=meshdeck&dryRun=All")

@@ -146,8 +146,7 @@ fn plain(expected: &str) -> String {
 pub(super) fn absolutize(kc: &mut kube::config::Kubeconfig, dir: &std::path::Path) {
     let abs = |p: &mut Option<String>| {
         if let Some(v) = p
-            && std::path::Path::new(v.as_str()).is_relative()
-            && let Some(s) = dir.join(v.as_str()).to_str()
+            && let Some(s) = resolve(dir, v).to_str()
         {
             *v = s.to_string();
         }

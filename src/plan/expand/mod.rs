@@ -181,11 +181,8 @@ fn expand_one(b: &mut Builder, action: &Action, journal: &[JournalEntry]) -> Res
                     None => format!("journal entry {entry} does not exist: the journal is empty"),
                 }
             })?;
-            if let Some(u) = &e.undone {
-                return Err(format!(
-                    "journal entry {} was already undone by {} at {}; there is nothing left to undo",
-                    e.id, u.by, u.at
-                ));
+            if let Some(refusal) = e.undone_refusal() {
+                return Err(refusal);
             }
             for mut c in undo::inverse(e) {
                 c.action = b.action;

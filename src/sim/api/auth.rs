@@ -65,8 +65,8 @@ pub fn allowed_on(role: Role, verb: &str, kind: &Kind) -> bool {
 /// `namespaces "rng" is forbidden: User "sim-viewer" cannot patch resource "namespaces" in API group "" at the cluster scope`.
 pub fn forbidden_message(user: &str, verb: &str, kind: &Kind, ns: Option<&str>, name: Option<&str>) -> String {
     let what = match name {
-        Some(n) if !n.is_empty() => format!("{} \"{n}\"", qualified(kind)),
-        _ => qualified(kind),
+        Some(n) if !n.is_empty() => format!("{} \"{n}\"", kind.qualified()),
+        _ => kind.qualified(),
     };
     let scope = match ns {
         Some(ns) if kind.namespaced && !ns.is_empty() => format!("in the namespace \"{ns}\""),
@@ -76,8 +76,4 @@ pub fn forbidden_message(user: &str, verb: &str, kind: &Kind, ns: Option<&str>, 
         "{what} is forbidden: User \"{user}\" cannot {verb} resource \"{}\" in API group \"{}\" {scope}",
         kind.plural, kind.group
     )
-}
-
-fn qualified(kind: &Kind) -> String {
-    if kind.group.is_empty() { kind.plural.to_string() } else { format!("{}.{}", kind.plural, kind.group) }
 }

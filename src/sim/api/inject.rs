@@ -62,8 +62,6 @@ pub(crate) async fn answer(
             503
         }
     };
-    let qualified =
-        if t.kind.group.is_empty() { t.kind.plural.to_string() } else { format!("{}.{}", t.kind.plural, t.kind.group) };
     let (reason, message) = match code {
         429 => (
             "TooManyRequests",
@@ -76,13 +74,7 @@ pub(crate) async fn answer(
             "the server was unable to return a response in the time allotted, but may still be processing the request"
                 .to_string(),
         ),
-        409 => (
-            "Conflict",
-            format!(
-                "Operation cannot be fulfilled on {qualified} \"{}\": the object has been modified; please apply your changes to the latest version and try again",
-                req.name
-            ),
-        ),
+        409 => ("Conflict", crate::sim::ops::conflict_message(t.kind, &req.name)),
         403 => (
             "Forbidden",
             auth::forbidden_message(
@@ -93,7 +85,7 @@ pub(crate) async fn answer(
                 Some(req.name.as_str()).filter(|n| !n.is_empty()),
             ),
         ),
-        404 => ("NotFound", format!("{qualified} \"{}\" not found", req.name)),
+        404 => ("NotFound", format!("{} \"{}\" not found", t.kind.qualified(), req.name)),
         400 => ("BadRequest", "injected fault".to_string()),
         _ => ("", format!("injected fault ({code})")),
     };

@@ -72,6 +72,13 @@ pub struct ApiState {
     pub watch_hold: tokio_watch::Sender<u32>,
 }
 
+impl ApiState {
+    /// Closes every open watch now, as a restarting API server would.
+    pub fn close_watches(&self) {
+        self.watch_epoch.send_modify(|e| *e += 1);
+    }
+}
+
 pub fn router(state: Arc<ApiState>) -> axum::Router {
     axum::Router::new().fallback(dispatch).with_state(state)
 }

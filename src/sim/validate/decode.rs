@@ -92,10 +92,6 @@ fn decode_any(kind: &Kind, v: &Value) -> Result<(), (Vec<Step>, String)> {
     }
 }
 
-pub fn has_typed_struct(kind: &Kind) -> bool {
-    decode_kind(kind, &serde_json::json!({})).is_some()
-}
-
 fn at<'a>(v: &'a Value, path: &[Step]) -> Option<&'a Value> {
     path.iter().try_fold(v, |cur, s| match s {
         Step::Key(k) => cur.get(k),

@@ -169,8 +169,3 @@ pub fn name_refusal(kind: &Kind, name: &str) -> Option<Refusal> {
         .collect();
     (!errs.is_empty()).then(|| invalid(kind, name, &errs))
 }
-
-/// Whether the simulation decodes this kind into a typed struct (the built-in kinds).
-pub fn is_typed(kind: &Kind) -> bool {
-    decode::has_typed_struct(kind)
-}

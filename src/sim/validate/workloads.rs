@@ -113,28 +113,6 @@ fn same(a: Option<&Value>, b: Option<&Value>) -> bool {
     normalized(a.unwrap_or(&Value::Null)) == normalized(b.unwrap_or(&Value::Null))
 }
 
-/// Does the selector select these labels? Operators as `LabelSelectorAsSelector` reads them.
-fn selects(sel: &Value, labels: &Map<String, Value>) -> bool {
-    let get = |k: &str| labels.get(k).and_then(Value::as_str);
-    let by_labels =
-        sel.get("matchLabels").and_then(Value::as_object).is_none_or(|m| m.iter().all(|(k, v)| get(k) == v.as_str()));
-    let by_exprs = sel.get("matchExpressions").and_then(Value::as_array).is_none_or(|a| {
-        a.iter().all(|e| {
-            let key = e["key"].as_str().unwrap_or_default();
-            let values: Vec<&str> =
-                e["values"].as_array().map_or(vec![], |v| v.iter().filter_map(Value::as_str).collect());
-            match e["operator"].as_str().unwrap_or_default() {
-                "In" => get(key).is_some_and(|v| values.contains(&v)),
-                "NotIn" => get(key).is_none_or(|v| !values.contains(&v)),
-                "Exists" => get(key).is_some(),
-                "DoesNotExist" => get(key).is_none(),
-                _ => false,
-            }
-        })
-    });
-    by_labels && by_exprs
-}
-
 fn selector_errors(sel: &Value, path: &str, errs: &mut Vec<FieldError>) {
     if let Some(m) = sel.get("matchLabels").and_then(Value::as_object) {
         labels_errors(m, &format!("{path}.matchLabels"), errs);
@@ -188,12 +166,10 @@ fn workload_spec(spec: &Value, what: &str, has_replicas: bool, errs: &mut Vec<Fi
         errs.push(field::required("spec.template", ""));
         return;
     };
-    let empty = Map::new();
-    let tlabels = template.pointer("/metadata/labels").and_then(Value::as_object).unwrap_or(&empty);
     if let Some(s) = sel
         && (s.get("matchLabels").and_then(Value::as_object).is_some_and(|m| !m.is_empty())
             || s.get("matchExpressions").and_then(Value::as_array).is_some_and(|a| !a.is_empty()))
-        && !selects(s, tlabels)
+        && !crate::labels::selector_matches(Some(s), &crate::labels::labels_of(template))
     {
         let shown = match template.pointer("/metadata/labels") {
             Some(l) if l.is_object() => go_string_map(l),

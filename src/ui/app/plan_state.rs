@@ -314,7 +314,8 @@ impl App {
             return;
         }
         let conflicts = preview.items.iter().filter(|i| i.status == ItemStatus::Conflict).count();
-        let refused = preview.summary.blocked - conflicts;
+        let refused =
+            preview.items.iter().filter(|i| matches!(i.status, ItemStatus::Forbidden | ItemStatus::Invalid)).count();
         if refused > 0 {
             self.notices.push(Notice::warn(format!(
                 "nothing can be applied: {refused} {} forbidden or refused by the API server (see the preview)",

@@ -4,6 +4,7 @@
 
 use super::Screen;
 use crate::mesh::MeshView;
+use crate::mesh::mtls::MtlsMode;
 use std::cmp::Ordering;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -33,10 +34,6 @@ fn matches(filter: &str, fields: &[&str]) -> bool {
     filter.is_empty() || fields.iter().any(|f| f.to_lowercase().contains(filter))
 }
 
-fn ratio<T>(a: T, b: T) -> (T, T) {
-    (a, b)
-}
-
 impl Rows {
     pub fn for_screen(&self, s: Screen) -> &[usize] {
         match s {
@@ -61,9 +58,9 @@ impl Rows {
             let o = match ns_key.column {
                 1 => x.injection.mode.cmp(&y.injection.mode),
                 2 => x.injection.revision.cmp(&y.injection.revision),
-                3 => ratio(x.pods_with_proxy, x.pods).cmp(&ratio(y.pods_with_proxy, y.pods)),
+                3 => (x.pods_with_proxy, x.pods).cmp(&(y.pods_with_proxy, y.pods)),
                 4 => x.workloads.cmp(&y.workloads),
-                5 => format!("{:?}", x.mtls.mode).cmp(&format!("{:?}", y.mtls.mode)),
+                5 => x.mtls.mode.map(MtlsMode::as_str).cmp(&y.mtls.mode.map(MtlsMode::as_str)),
                 _ => Ordering::Equal,
             };
             let o = o.then_with(|| x.name.cmp(&y.name));
@@ -83,10 +80,10 @@ impl Rows {
                 0 => x.namespace.cmp(&y.namespace),
                 2 => x.kind.cmp(&y.kind),
                 3 => x.injection.expected.cmp(&y.injection.expected),
-                4 => ratio(x.pods_with_proxy, x.pods).cmp(&ratio(y.pods_with_proxy, y.pods)),
+                4 => (x.pods_with_proxy, x.pods).cmp(&(y.pods_with_proxy, y.pods)),
                 5 => x.proxy_versions.cmp(&y.proxy_versions),
                 6 => x.stale.cmp(&y.stale),
-                7 => format!("{:?}", x.mtls.mode).cmp(&format!("{:?}", y.mtls.mode)),
+                7 => x.mtls.mode.map(MtlsMode::as_str).cmp(&y.mtls.mode.map(MtlsMode::as_str)),
                 8 => x.authorization.cmp(&y.authorization),
                 _ => Ordering::Equal,
             };

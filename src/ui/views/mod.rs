@@ -12,6 +12,7 @@ mod workloads;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use crate::mesh::view::UNKNOWN;
 use crate::mesh::{MeshView, Snapshot};
 use crate::ui::app::{App, Screen};
 use crate::ui::keymap::{Keymap, Mode, help_sections};
@@ -165,8 +166,6 @@ fn title_line(app: &App, theme: &Theme, area: Rect, buf: &mut Buffer) {
 pub(crate) fn unknown_cell<'a>(theme: &Theme) -> ratatui::widgets::Cell<'a> {
     ratatui::widgets::Cell::from(Span::styled(UNKNOWN, theme.muted))
 }
-
-pub(crate) const UNKNOWN: &str = "?";
 
 /// Empty-state text for a table.
 pub(crate) fn empty_text(app: &App, what: &str) -> String {

@@ -110,14 +110,14 @@ impl FaultControl {
         self.taps.lock().unwrap_or_else(|e| e.into_inner()).push(Box::new(f));
     }
 
-    /// Runs the taps for a request; spent ones are dropped.
+    /// Runs the taps for a request; spent ones are dropped. They run outside the lock, so a
+    /// tap may add another.
     pub(crate) fn run_taps(&self, req: &RequestInfo) {
-        self.taps.lock().unwrap_or_else(|e| e.into_inner()).retain_mut(|f| !f(req));
-    }
-
-    /// Removes every rule; the random error rate stays.
-    pub fn clear_rules(&self) {
-        self.lock().rules.clear();
+        let mut taps = std::mem::take(&mut *self.taps.lock().unwrap_or_else(|e| e.into_inner()));
+        taps.retain_mut(|f| !f(req));
+        let mut held = self.taps.lock().unwrap_or_else(|e| e.into_inner());
+        taps.append(&mut held);
+        *held = taps;
     }
 
     /// How many times the rule has struck: a before-rule when it answered in place of the
@@ -159,30 +159,28 @@ impl FaultControl {
 
     /// Decides for a request; `None` for discovery, which the random rate spares.
     pub(crate) fn decide(&self, req: Option<&RequestInfo>) -> Option<Strike> {
+        let req = req?;
         let mut s = self.lock();
-        if let Some(req) = req {
-            for a in s.rules.iter_mut() {
-                let spent = a.rule.times.is_some_and(|t| a.fired + a.pending >= t);
-                if spent || !a.rule.matches(req) {
-                    continue;
-                }
-                let after = a.rule.timing == Timing::After && req.mutating;
-                let strike = Strike {
-                    answer: a.rule.answer,
-                    timing: if after { Timing::After } else { Timing::Before },
-                    retry_after: a.rule.retry_after,
-                    rule: Some(a.id),
-                };
-                if after {
-                    a.pending += 1;
-                    return Some(strike);
-                }
-                a.fired += 1;
-                record(&mut s, strike, req);
+        for a in s.rules.iter_mut() {
+            let spent = a.rule.times.is_some_and(|t| a.fired + a.pending >= t);
+            if spent || !a.rule.matches(req) {
+                continue;
+            }
+            let after = a.rule.timing == Timing::After && req.mutating;
+            let strike = Strike {
+                answer: a.rule.answer,
+                timing: if after { Timing::After } else { Timing::Before },
+                retry_after: a.rule.retry_after,
+                rule: Some(a.id),
+            };
+            if after {
+                a.pending += 1;
                 return Some(strike);
             }
+            a.fired += 1;
+            record(&mut s, strike, req);
+            return Some(strike);
         }
-        let req = req?;
         if s.error_rate <= 0.0 || s.rng.random::<f64>() >= s.error_rate {
             return None;
         }
